@@ -1,0 +1,156 @@
+"""What a Python executable is, learned once and then read from a cache.
+
+Learning it means running the interpreter; a no-op state run must not spawn a
+process, so the answer is cached keyed by the executable's identity (path,
+mtime, size). A replaced interpreter has a new identity and is probed again.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+
+from .errors import InterpreterError
+from .fsutil import atomic_write
+
+_PROBE = (
+    "import json, platform, sys, sysconfig; "
+    "print(json.dumps({"
+    "'executable': sys.executable, "
+    "'implementation': sys.implementation.name, "
+    "'version': platform.python_version(), "
+    "'major': sys.version_info[0], 'minor': sys.version_info[1], "
+    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
+    "'machine': platform.machine()}))"
+)
+_ABBREVIATIONS = {"cpython": "cp", "pypy": "pp", "ironpython": "ip", "jython": "jy"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Interpreter:
+    requested: str
+    executable: str  # the real interpreter (sys.executable), not a shim
+    implementation: str
+    version: str
+    major: int
+    minor: int
+    free_threaded: bool
+    machine: str
+
+    @property
+    def tag(self):
+        """The interpreter tag of wheel filenames: ``cp311``, ``cp313t``, ``pp310``."""
+        abbr = _ABBREVIATIONS.get(self.implementation, self.implementation[:2])
+        return f"{abbr}{self.major}{self.minor}{'t' if self.free_threaded else ''}"
+
+    def describe(self):
+        return f"{self.executable} ({self.implementation} {self.version}, {self.tag})"
+
+
+def locate(python):
+    """Return the absolute path of ``python`` (a name on PATH or a path)."""
+    if not isinstance(python, str) or not python.strip():
+        raise InterpreterError(f"python {python!r}: give an executable name or absolute path")
+    if os.sep in python:
+        if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+            raise InterpreterError(
+                f"python {python!r}: no executable file there; install that Python "
+                "or point 'python' at one that exists"
+            )
+        return os.path.abspath(python)
+    found = shutil.which(python)
+    if not found:
+        raise InterpreterError(
+            f"python {python!r}: not found on the minion's PATH "
+            f"({os.environ.get('PATH', '')}); install it (e.g. with build_pkgs) "
+            "or set 'python' to an absolute path"
+        )
+    return found
+
+
+def _identity(path):
+    st = os.stat(path)
+    return [os.path.realpath(path), st.st_mtime_ns, st.st_size]
+
+
+def probe(path, timeout=60):
+    """Run the interpreter once and describe it (spawns a process)."""
+    try:
+        proc = subprocess.run(
+            [path, "-I", "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except OSError as exc:
+        raise InterpreterError(f"python {path}: cannot run it: {exc}") from None
+    except subprocess.TimeoutExpired:
+        raise InterpreterError(f"python {path}: did not answer within {timeout} s") from None
+    if proc.returncode != 0:
+        raise InterpreterError(
+            f"python {path}: exited {proc.returncode} when asked for its version: "
+            f"{proc.stderr.strip()[-500:]}"
+        )
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise InterpreterError(
+            f"python {path}: unexpected answer {proc.stdout[-200:]!r}; is it a Python 3?"
+        ) from None
+
+
+def _read_cache(cache_file):
+    try:
+        with open(cache_file, encoding="utf-8") as handle:
+            data = json.load(handle)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def resolve(python, cache_file=None):
+    """Describe ``python``; from the cache when its identity is unchanged.
+
+    The cache entry also records the real executable's identity, so a shim
+    (pyenv, alternatives) whose target was replaced is probed again.
+    """
+    path = locate(python)
+    key = json.dumps(_identity(path))
+    cache = _read_cache(cache_file) if cache_file else {}
+    entry = cache.get(key)
+    if entry:
+        try:
+            if _identity(entry["executable"]) == entry["executable_identity"]:
+                return _build(python, entry)
+        except (OSError, KeyError, TypeError):
+            pass
+    info = probe(path)
+    if info.get("major", 0) < 3:
+        raise InterpreterError(f"python {python!r} is Python {info.get('version')}; need Python 3")
+    try:
+        info["executable_identity"] = _identity(info["executable"])
+    except OSError as exc:
+        raise InterpreterError(f"python {python!r}: its sys.executable is unusable: {exc}") from None
+    if cache_file:
+        cache = {k: v for k, v in cache.items() if v.get("executable") != info["executable"] or k == key}
+        cache[key] = info
+        try:
+            atomic_write(cache_file, json.dumps(cache, indent=1, sort_keys=True))
+        except OSError:
+            pass  # a cache we cannot write only costs a probe next time
+    return _build(python, info)
+
+
+def _build(requested, info):
+    return Interpreter(
+        requested=requested,
+        executable=info["executable"],
+        implementation=info["implementation"],
+        version=info["version"],
+        major=int(info["major"]),
+        minor=int(info["minor"]),
+        free_threaded=bool(info.get("free_threaded")),
+        machine=info.get("machine", ""),
+    )

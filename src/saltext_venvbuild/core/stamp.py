@@ -1,0 +1,103 @@
+"""What an installed venv records about itself, and what is really in it.
+
+The stamp (``venvbuild.json`` at the venv's root) is written last, after a
+successful install, in the new venv directory before the switch: a venv that
+has a stamp is complete. Reading it is the whole of a no-op check.
+"""
+
+import dataclasses
+import email.parser
+import glob
+import json
+import os
+
+from packaging.utils import canonicalize_name
+
+from . import fsutil
+
+STAMP_NAME = "venvbuild.json"
+
+
+@dataclasses.dataclass
+class Stamp:
+    venv_id: str
+    spec_id: str
+    manifest_sha256: str
+    python: dict  # executable, version, tag
+    requirements: list
+    versions: dict  # {name: version} from the manifest
+    seeded: dict  # {name: version} the venv tool put in before the install
+    install_tool: str
+    source: str  # where the wheels came from
+    created: str
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+def read_stamp(venv_dir):
+    """The stamp of the venv at ``venv_dir``, or None if it has none (or it is unreadable)."""
+    try:
+        with open(os.path.join(venv_dir, STAMP_NAME), encoding="utf-8") as handle:
+            data = json.load(handle)
+        return Stamp(**{field.name: data[field.name] for field in dataclasses.fields(Stamp)})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_stamp(venv_dir, stamp):
+    fsutil.atomic_write(
+        os.path.join(venv_dir, STAMP_NAME), json.dumps(stamp.as_dict(), indent=1, sort_keys=True)
+    )
+
+
+def site_packages(venv_dir):
+    return sorted(glob.glob(os.path.join(venv_dir, "lib", "python*", "site-packages")))
+
+
+def installed_distributions(venv_dir):
+    """``{name: (version, dist_info_dir)}`` read from the venv's dist-info metadata."""
+    parser = email.parser.HeaderParser()
+    found = {}
+    for site in site_packages(venv_dir):
+        for dist_info in sorted(glob.glob(os.path.join(site, "*.dist-info"))):
+            try:
+                with open(os.path.join(dist_info, "METADATA"), encoding="utf-8", errors="replace") as fh:
+                    headers = parser.parse(fh)
+            except OSError:
+                continue
+            if headers.get("Name") and headers.get("Version"):
+                found[canonicalize_name(headers["Name"])] = (headers["Version"], dist_info)
+    return found
+
+
+def installed_versions(venv_dir):
+    return {name: version for name, (version, _path) in installed_distributions(venv_dir).items()}
+
+
+def record_problems(dist_info, site):
+    """Files of one distribution whose sha256 differs from its RECORD."""
+    import base64  # pylint: disable=import-outside-toplevel
+    import csv  # pylint: disable=import-outside-toplevel
+    import hashlib  # pylint: disable=import-outside-toplevel
+
+    problems = []
+    try:
+        with open(os.path.join(dist_info, "RECORD"), encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except OSError as exc:
+        return [f"{os.path.basename(dist_info)}: RECORD unreadable: {exc}"]
+    for row in rows:
+        if len(row) < 2 or not row[1].startswith("sha256="):
+            continue
+        path = os.path.normpath(os.path.join(site, row[0]))
+        try:
+            with open(path, "rb") as handle:
+                digest = hashlib.sha256(handle.read()).digest()
+        except OSError:
+            problems.append(f"{row[0]}: missing")
+            continue
+        actual = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        if actual != row[1][len("sha256="):]:
+            problems.append(f"{row[0]}: content differs from its RECORD")
+    return problems

@@ -1,0 +1,527 @@
+"""Build Python wheels once and install them into virtualenvs.
+
+The execution module ``venvbuild``: a thin Salt adapter over
+:mod:`saltext_venvbuild.core`. It turns Salt arguments, pillar and grains into
+core calls and core errors into ``CommandExecutionError``.
+
+Arguments shared by most functions (the names of the pillar keys of a venv):
+
+packages, default_packages
+    Requirements to install (PEP 508 strings); ``default_packages`` are merged in.
+constraints, global_constraints
+    Constraints for the build (pins, ``name @ git+URL@REF``).
+python
+    Interpreter for the venv and its wheels (default ``python3``).
+install_tool
+    ``pip`` (default) or ``uv``.
+build_args, build_env / install_args, install_env
+    Extra arguments (a list) and environment (a mapping) for building / installing.
+package_state
+    ``present`` (default): build a spec once. ``latest``: resolve again on every
+    run and publish a new manifest when newer versions are found.
+rebuild
+    Install a fresh venv even when the installed one is current.
+wheels_rebuild
+    Build the wheels again, ignoring published wheels and pip's cache.
+repo_path, repo_url
+    Where the wheel repo lives on this minion; the URL it is served at.
+"""
+
+import json
+import logging
+import os
+import typing
+
+import salt.utils.platform
+from salt.exceptions import CommandExecutionError
+from salt.exceptions import SaltInvocationError
+
+from saltext_venvbuild.core import builder as core_builder
+from saltext_venvbuild.core import fsutil
+from saltext_venvbuild.core import installer as core_installer
+from saltext_venvbuild.core import interpreter as core_interpreter
+from saltext_venvbuild.core import plan as core_plan
+from saltext_venvbuild.core import spec as core_spec
+from saltext_venvbuild.core.errors import SpecError
+from saltext_venvbuild.core.errors import VenvbuildError
+from saltext_venvbuild.core.manifest import diff_versions
+from saltext_venvbuild.core.platform import platform_key
+from saltext_venvbuild.core.repo import RepoLayout
+from saltext_venvbuild.core.repo import list_platforms
+from saltext_venvbuild.core.stamp import read_stamp
+
+if typing.TYPE_CHECKING:
+    __opts__: dict
+    __grains__: dict
+    __salt__: dict
+    __pillar__: dict
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "venvbuild"
+
+DEFAULT_REPO_PATH = "/srv/venvbuild"
+
+# Every option a venv accepts, with its default. Pillar keys and state
+# arguments use these names (see docs/mapping.md).
+OPTIONS = {
+    "packages": None,
+    "default_packages": None,
+    "constraints": None,
+    "global_constraints": None,
+    "python": "python3",
+    "install_tool": "pip",
+    "build_args": None,
+    "build_env": None,
+    "install_args": None,
+    "install_env": None,
+    "package_state": "present",
+    "rebuild": False,
+    "wheels_rebuild": False,
+    "repo_path": None,
+    "repo_url": None,
+    "pip_noconf": False,
+    "uv_bin": None,
+    "keep_versions": core_installer.KEEP_VERSIONS,
+}
+
+
+def __virtual__():
+    if salt.utils.platform.is_windows():
+        return False, "venvbuild: POSIX only (it uses symlinks and flock)"
+    return __virtualname__
+
+
+# -- helpers: Salt in, core out ------------------------------------------------------
+
+
+def _state_dir():
+    return os.path.join(__opts__["cachedir"], "venvbuild")
+
+
+def _options(kwargs):
+    """Validate and default the keyword arguments of a call."""
+    unknown = sorted(k for k in kwargs if not k.startswith("__") and k not in OPTIONS)
+    if unknown:
+        raise SaltInvocationError(
+            f"venvbuild: unknown argument(s) {', '.join(unknown)}; "
+            f"known ones are {', '.join(sorted(OPTIONS))}"
+        )
+    opts = {key: kwargs.get(key) if kwargs.get(key) is not None else default
+            for key, default in OPTIONS.items()}
+    try:
+        core_spec.check_choice(opts["install_tool"], core_spec.INSTALL_TOOLS, "install_tool")
+        core_spec.check_choice(opts["package_state"], core_spec.PACKAGE_STATES, "package_state")
+        opts["build_env"] = core_spec.check_env(opts["build_env"], "build_env")
+        opts["install_env"] = core_spec.check_env(opts["install_env"], "install_env")
+        opts["install_args"] = core_spec.check_args(opts["install_args"], "install_args")
+    except SpecError as exc:
+        raise SaltInvocationError(str(exc)) from None
+    if opts["repo_path"] is None:
+        opts["repo_path"] = __salt__["config.get"]("venvbuild:repo:path", DEFAULT_REPO_PATH)
+    if opts["repo_url"] is None:
+        opts["repo_url"] = __salt__["config.get"]("venvbuild:repo:url", None) or None
+    return opts
+
+
+def _interpreter(python):
+    return core_interpreter.resolve(
+        python, cache_file=os.path.join(_state_dir(), "interpreters.json")
+    )
+
+
+def _platform(interp):
+    return platform_key(
+        __grains__.get("os", "unknown"),
+        __grains__.get("osrelease", "unknown"),
+        __grains__.get("cpuarch") or interp.machine,
+        interp.tag,
+    )
+
+
+def _spec(venv_id, opts, interp):
+    return core_spec.VenvSpec.create(
+        venv_id,
+        packages=opts["packages"],
+        default_packages=opts["default_packages"],
+        constraints=opts["constraints"],
+        global_constraints=opts["global_constraints"],
+        build_args=opts["build_args"],
+        platform=_platform(interp),
+    )
+
+
+def _fail(exc):
+    raise CommandExecutionError(str(exc)) from None
+
+
+def _venv_id_for(name, venv_id):
+    return venv_id or os.path.basename(os.path.normpath(name or ""))
+
+
+# -- public functions ---------------------------------------------------------------
+
+
+def platform(python="python3"):
+    """
+    Return the platform key wheels are built and installed for with ``python``,
+    and its parts.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.platform
+        salt '*' venvbuild.platform python=/usr/bin/python3.12
+    """
+    try:
+        interp = _interpreter(python)
+    except VenvbuildError as exc:
+        _fail(exc)
+    return {
+        "key": _platform(interp),
+        "distro": __grains__.get("os"),
+        "release": __grains__.get("osrelease"),
+        "arch": __grains__.get("cpuarch") or interp.machine,
+        "interpreter": interp.tag,
+        "python": interp.executable,
+        "python_version": interp.version,
+    }
+
+
+def spec_hash(venv_id, **kwargs):
+    """
+    Return the spec id of a venv: the content hash of its requirements,
+    constraints, build arguments and platform key. Builder and targets compute
+    the same id from the same pillar.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.spec_hash keystone packages='[keystone==26.0.0, PyMySQL]'
+    """
+    opts = _options(kwargs)
+    try:
+        return _spec(venv_id, opts, _interpreter(opts["python"])).spec_id
+    except VenvbuildError as exc:
+        _fail(exc)
+
+
+def build_wheels(venv_id, test=False, **kwargs):
+    """
+    Build the wheels of a venv spec into the repo and publish its manifest.
+
+    Does nothing when the spec's manifest is already published (unless
+    ``wheels_rebuild`` or ``package_state: latest``). Returns the spec id, the
+    manifest path, whether it changed and the pins.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt builder venvbuild.build_wheels keystone packages='[keystone==26.0.0]'
+        salt builder venvbuild.build_wheels keystone packages='[PyMySQL]' \\
+            build_args='[--no-index, --find-links, /srv/sdists]'
+    """
+    opts = _options(kwargs)
+    try:
+        interp = _interpreter(opts["python"])
+        spec = _spec(venv_id, opts, interp)
+        repo = RepoLayout(opts["repo_path"], spec.platform)
+        return _build(spec, repo, interp, opts, test)
+    except VenvbuildError as exc:
+        _fail(exc)
+
+
+def _build(spec, repo, interp, opts, test):
+    manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+    path = repo.manifest_path(spec.venv_id, spec.spec_id)
+    base = {"spec_id": spec.spec_id, "platform": spec.platform, "manifest_path": path}
+    missing = repo.missing_wheels(manifest) if manifest else []
+    must_build = (
+        manifest is None or missing or opts["wheels_rebuild"] or opts["package_state"] == "latest"
+    )
+    if not must_build:
+        return dict(base, changed=False, changes={}, pins=manifest.versions(),
+                    comment=f"manifest {manifest.filename} is published ({len(manifest.pins)} wheels)")
+    if test:
+        if manifest is None:
+            changes = {"manifest": {"old": None, "new": os.path.basename(path)},
+                       "requirements": list(spec.requirements)}
+            comment = f"wheels for spec {spec.spec_id} would be built and its manifest published"
+        elif missing:
+            changes = {"wheels": {"missing": missing}}
+            comment = f"{len(missing)} wheels of {manifest.filename} are missing and would be rebuilt"
+        else:
+            changes = {}
+            comment = (f"manifest {manifest.filename} is published; a {opts['package_state']} "
+                       "resolution or wheels_rebuild runs only outside test mode")
+        return dict(base, changed=bool(changes), changes=changes, pins=None, comment=comment)
+    result = core_builder.Builder(repo, interp, opts["install_tool"], _state_dir(),
+                                  uv_bin=opts["uv_bin"]).build(
+        spec, build_env=opts["build_env"], rebuild=opts["wheels_rebuild"] or bool(missing),
+        pip_noconf=opts["pip_noconf"],
+    )
+    changes = {}
+    if result.changed:
+        changes["manifest"] = {"old": result.previous.sha256 if result.previous else None,
+                               "new": result.manifest.sha256}
+        pins = diff_versions(result.previous.versions() if result.previous else {},
+                             result.manifest.versions())
+        if pins:
+            changes["packages"] = pins
+    if result.new_wheels:
+        changes["wheels"] = {"added": result.new_wheels}
+    return dict(
+        base, changed=bool(changes), changes=changes, pins=result.manifest.versions(),
+        seconds=round(result.seconds, 2),
+        comment=(f"built {len(result.manifest.pins)} wheels ({len(result.new_wheels)} new) "
+                 f"for spec {spec.spec_id} in {result.seconds:.1f} s"),
+    )
+
+
+def install(name, venv_id=None, test=False, **kwargs):
+    """
+    Install a venv at ``name`` from the wheels of its spec, idempotently.
+
+    With no ``repo_url``, wheels are built into the local repo first when their
+    manifest is missing. A complete new venv is built beside the live one and
+    switched to atomically; the previous one is kept for rollback. When the
+    installed venv already is the spec, nothing runs (no subprocess, no network).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]'
+        salt '*' venvbuild.install /opt/venvs/tools packages='[ansible]' install_tool=uv test=True
+    """
+    opts = _options(kwargs)
+    venv_id = _venv_id_for(name, venv_id)
+    try:
+        paths = core_installer.VenvPaths(name)
+        interp = _interpreter(opts["python"])
+        spec = _spec(venv_id, opts, interp)
+        if opts["repo_url"]:
+            raise SpecError(
+                f"venv {name}: installing from a remote repo_url ({opts['repo_url']}) needs "
+                "the builder support of this extension's next release; leave repo_url unset "
+                "to build locally"
+            )
+        repo = RepoLayout(opts["repo_path"], spec.platform)
+        stamp = read_stamp(paths.path)
+        manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+        base = {"name": paths.path, "venv_id": venv_id, "spec_id": spec.spec_id,
+                "platform": spec.platform}
+        latest = opts["package_state"] == "latest"
+        current = (
+            manifest is not None
+            and core_plan.is_current(stamp, spec, interp, manifest.sha256)
+            and os.path.exists(os.path.join(paths.path, "bin", "python"))
+        )
+        if current and not opts["rebuild"] and not opts["wheels_rebuild"] and not latest:
+            return dict(base, changed=False, changes={},
+                        comment=f"venv {paths.path} is current (spec {spec.spec_id})")
+        if test:
+            changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
+            if current and not opts["rebuild"]:
+                changes = {}
+                comment = (f"venv {paths.path} is current; package_state latest / wheels_rebuild "
+                           "look for new wheels only outside test mode")
+            elif manifest is None:
+                comment = (f"wheels for spec {spec.spec_id} would be built, then venv "
+                           f"{paths.path} installed from them")
+            else:
+                comment = f"venv {paths.path} would be installed from {manifest.filename}"
+            return dict(base, changed=bool(changes), changes=changes, comment=comment)
+        build = _build(spec, repo, interp, opts, test=False)
+        manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+        if (core_plan.is_current(stamp, spec, interp, manifest.sha256)
+                and not opts["rebuild"]
+                and os.path.exists(os.path.join(paths.path, "bin", "python"))):
+            return dict(base, changed=False, changes={},
+                        comment=f"venv {paths.path} is current (spec {spec.spec_id}); {build['comment']}")
+        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
+        result = core_installer.install(
+            manifest, manifest.sha256, repo.wheels_dir, interp, opts["install_tool"], paths.path,
+            install_args=opts["install_args"], install_env=opts["install_env"],
+            state_dir=_state_dir(), uv_bin=opts["uv_bin"], keep=int(opts["keep_versions"]),
+            pip_noconf=opts["pip_noconf"],
+        )
+        _register(paths.path, venv_id)
+    except VenvbuildError as exc:
+        _fail(exc)
+    return dict(
+        base, changed=True, changes=changes, venv_dir=result.venv_dir,
+        seconds=round(result.seconds, 2),
+        comment=(f"venv {paths.path} installed from {manifest.filename} "
+                 f"({len(manifest.pins)} packages) in {result.seconds:.1f} s; "
+                 f"{build['comment']}"),
+    )
+
+
+def remove(name):
+    """
+    Remove the venv at ``name`` with every version kept for rollback.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.remove /opt/venvs/keystone
+    """
+    try:
+        removed = core_installer.remove(name)
+    except VenvbuildError as exc:
+        _fail(exc)
+    _register(core_installer.VenvPaths(name).path, None)
+    return removed
+
+
+def status(name):
+    """
+    Return what is installed at ``name``: its spec id, manifest hash, python,
+    pinned versions, and the versions kept for rollback. ``None`` if no venv
+    installed by venvbuild is there.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.status /opt/venvs/keystone
+    """
+    try:
+        paths = core_installer.VenvPaths(name)
+    except VenvbuildError as exc:
+        _fail(exc)
+    live = paths.live_dir()
+    stamp = read_stamp(live) if live else None
+    if stamp is None:
+        return None
+    out = stamp.as_dict()
+    out["path"] = paths.path
+    out["venv_dir"] = live
+    out["versions_kept"] = paths.version_dirs()
+    return out
+
+
+def list_venvs():
+    """
+    List the venvs venvbuild installed on this minion, by path, with their venv
+    id and spec id.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.list_venvs
+    """
+    out = {}
+    for path, venv_id in sorted(_registry().items()):
+        st = status(path)
+        out[path] = {
+            "venv_id": venv_id,
+            "spec_id": st["spec_id"] if st else None,
+            "installed": st is not None,
+        }
+    return out
+
+
+def verify(name, deep=False):
+    """
+    Check the venv at ``name`` against its stamp: interpreter present, exactly
+    the pinned distributions installed; with ``deep=True`` also every file's
+    sha256 against its RECORD. Returns ``{"ok": bool, "problems": [...]}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.verify /opt/venvs/keystone
+        salt '*' venvbuild.verify /opt/venvs/keystone deep=True
+    """
+    try:
+        problems = core_installer.verify(name, deep=deep)
+    except VenvbuildError as exc:
+        _fail(exc)
+    return {"ok": not problems, "problems": problems}
+
+
+def repo_info():
+    """
+    Describe this minion's wheel repo for the mine: its URL, path and the
+    platform keys it holds manifests for.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt builder venvbuild.repo_info
+    """
+    path = __salt__["config.get"]("venvbuild:repo:path", DEFAULT_REPO_PATH)
+    try:
+        platforms = list_platforms(path)
+    except VenvbuildError as exc:
+        _fail(exc)
+    return {
+        "url": __salt__["config.get"]("venvbuild:repo:url", None),
+        "path": path,
+        "platforms": platforms,
+    }
+
+
+def venv_configs():
+    """
+    Return the venvs of this minion's pillar (``venvbuild:venvs``), each merged
+    over ``venvbuild:defaults`` and with ``repo_path``/``repo_url`` from
+    ``venvbuild:repo``: the arguments of one ``venvbuild.installed`` state each.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.venv_configs
+    """
+    data = __salt__["pillar.get"]("venvbuild", {}) or {}
+    defaults = data.get("defaults") or {}
+    repo = data.get("repo") or {}
+    out = {}
+    for venv_id, cfg in sorted((data.get("venvs") or {}).items()):
+        merged = dict(defaults)
+        merged.update(cfg or {})
+        if "path" not in merged:
+            raise CommandExecutionError(
+                f"pillar venvbuild:venvs:{venv_id}: no 'path'; set e.g. path: /opt/venvs/{venv_id}"
+            )
+        if repo.get("path") and "repo_path" not in merged:
+            merged["repo_path"] = repo["path"]
+        if repo.get("url") and "repo_url" not in merged:
+            merged["repo_url"] = repo["url"]
+        out[venv_id] = merged
+    return out
+
+
+# -- the registry of installed venvs (for list_venvs) --------------------------------
+
+
+def _registry_file():
+    return os.path.join(_state_dir(), "venvs.json")
+
+
+def _registry():
+    try:
+        with open(_registry_file(), encoding="utf-8") as handle:
+            data = json.load(handle)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _register(path, venv_id):
+    data = _registry()
+    if venv_id is None:
+        data.pop(path, None)
+    else:
+        data[path] = venv_id
+    fsutil.atomic_write(_registry_file(), json.dumps(data, indent=1, sort_keys=True))

@@ -1,0 +1,217 @@
+"""Idempotent venvs built from wheels.
+
+.. code-block:: yaml
+
+    keystone_venv:
+      venvbuild.installed:
+        - name: /opt/venvs/keystone
+        - packages:
+          - keystone==26.0.0
+          - PyMySQL
+        - install_tool: uv
+
+    keystone:
+      service.running:
+        - watch:
+          - venvbuild: keystone_venv
+
+``installed`` reports changes only when the venv's content changed, so a
+``watch``/``onchanges`` consumer restarts a service only then; ``test=True``
+predicts the same changes without running anything.
+"""
+
+import os
+import typing
+
+from salt.exceptions import CommandExecutionError
+from salt.exceptions import SaltInvocationError
+
+if typing.TYPE_CHECKING:
+    __opts__: dict
+    __salt__: dict
+
+__virtualname__ = "venvbuild"
+
+
+def __virtual__():
+    if "venvbuild.install" in __salt__:
+        return __virtualname__
+    return False, "venvbuild: the venvbuild execution module is not available"
+
+
+def _given(**kwargs):
+    """Only the arguments the user set, so module defaults and pillar stay in force."""
+    return {key: value for key, value in kwargs.items() if value is not None}
+
+
+def _run(ret, func, *args, **kwargs):
+    """Call an execution function; fill ``ret``; return its result (None on error)."""
+    test = bool(__opts__.get("test"))
+    try:
+        res = __salt__[func](*args, test=test, **kwargs)
+    except (CommandExecutionError, SaltInvocationError) as exc:
+        ret["result"] = False
+        ret["comment"] = str(exc)
+        return None
+    ret["changes"] = res["changes"]
+    ret["comment"] = res["comment"]
+    ret["result"] = None if (test and res["changes"]) else True
+    return res
+
+
+def installed(
+    name,
+    venv_id=None,
+    packages=None,
+    default_packages=None,
+    constraints=None,
+    global_constraints=None,
+    python=None,
+    install_tool=None,
+    build_args=None,
+    build_env=None,
+    install_args=None,
+    install_env=None,
+    package_state=None,
+    rebuild=None,
+    wheels_rebuild=None,
+    repo_path=None,
+    repo_url=None,
+    pip_noconf=None,
+    uv_bin=None,
+    keep_versions=None,
+):
+    """
+    Ensure the venv at ``name`` holds exactly the wheels of its spec.
+
+    name
+        Absolute path of the venv (the role's ``venv_install_destination_path``).
+        It becomes a symlink to a versioned directory beside it.
+    venv_id
+        The venv's id in the repo (manifest names); defaults to the basename of ``name``.
+    packages
+        List of requirements to install, e.g. ``[keystone==26.0.0, PyMySQL]``.
+    default_packages
+        Requirements merged into ``packages`` (for site-wide additions).
+    constraints
+        Source constraints for the build: pins, ``name @ git+URL@REF``.
+    global_constraints
+        Constraints applied ahead of ``constraints`` (global pins across venvs).
+    python
+        Interpreter of the venv, a name on PATH or a path (default ``python3``).
+    install_tool
+        ``pip`` (default) or ``uv``.
+    build_args
+        List of extra arguments for ``pip wheel``, e.g.
+        ``[--no-index, --find-links, /srv/sdists]``.
+    build_env
+        Mapping of environment variables for the build.
+    install_args
+        List of extra arguments for the install into the venv.
+    install_env
+        Mapping of environment variables for the install.
+    package_state
+        ``present`` (default) or ``latest`` (resolve again on each run).
+    rebuild
+        Install a fresh venv even if the installed one is current.
+    wheels_rebuild
+        Build the wheels again ignoring published wheels and pip's cache.
+    repo_path
+        Local wheel repo (default: pillar ``venvbuild:repo:path`` or ``/srv/venvbuild``).
+    repo_url
+        URL of a builder's repo (default: pillar ``venvbuild:repo:url``).
+    pip_noconf
+        Ignore pip's configuration files (the role's ``venv_pip_upgrade_noconf``).
+    uv_bin
+        Path of the uv binary, when it is neither on PATH nor beside Salt.
+    keep_versions
+        How many venv directories to keep, the live one included (default 2).
+    """
+    ret = {"name": name, "result": False, "changes": {}, "comment": ""}
+    kwargs = _given(
+        packages=packages, default_packages=default_packages, constraints=constraints,
+        global_constraints=global_constraints, python=python, install_tool=install_tool,
+        build_args=build_args, build_env=build_env, install_args=install_args,
+        install_env=install_env, package_state=package_state, rebuild=rebuild,
+        wheels_rebuild=wheels_rebuild, repo_path=repo_path,
+        repo_url=repo_url, pip_noconf=pip_noconf, uv_bin=uv_bin, keep_versions=keep_versions,
+    )
+    res = _run(ret, "venvbuild.install", name, venv_id=venv_id, **kwargs)
+    if res and res["changes"] and not __opts__.get("test"):
+        # Re-read what is now installed: the switch must have taken.
+        status = __salt__["venvbuild.status"](name)
+        if not status or status.get("spec_id") != res["spec_id"]:
+            ret["result"] = False
+            ret["comment"] += "; no errors, but the installed venv does not report the new spec id"
+    return ret
+
+
+def wheels_built(
+    name,
+    packages=None,
+    default_packages=None,
+    constraints=None,
+    global_constraints=None,
+    python=None,
+    install_tool=None,
+    build_args=None,
+    build_env=None,
+    package_state=None,
+    wheels_rebuild=None,
+    repo_path=None,
+    pip_noconf=None,
+    uv_bin=None,
+):
+    """
+    Ensure the wheels and manifest of venv ``name``'s spec are published in the repo.
+
+    name
+        The venv id (``keystone``): manifests are named ``<name>-<spec id>.txt``.
+
+    The other arguments are those of :func:`installed` that decide the build.
+    Reports changes only when a new or different manifest was published.
+    """
+    ret = {"name": name, "result": False, "changes": {}, "comment": ""}
+    kwargs = _given(
+        packages=packages, default_packages=default_packages, constraints=constraints,
+        global_constraints=global_constraints, python=python, install_tool=install_tool,
+        build_args=build_args, build_env=build_env, package_state=package_state,
+        wheels_rebuild=wheels_rebuild, repo_path=repo_path, pip_noconf=pip_noconf, uv_bin=uv_bin,
+    )
+    _run(ret, "venvbuild.build_wheels", name, **kwargs)
+    return ret
+
+
+def absent(name):
+    """
+    Ensure no venv is at ``name``, nor any version kept for rollback.
+
+    name
+        Absolute path of the venv.
+    """
+    ret = {"name": name, "result": False, "changes": {}, "comment": ""}
+    try:
+        status = __salt__["venvbuild.status"](name)
+    except CommandExecutionError as exc:
+        ret["comment"] = str(exc)
+        return ret
+    exists = status is not None or os.path.lexists(name)
+    if not exists:
+        ret["result"] = True
+        ret["comment"] = f"venv {name} is already absent"
+        return ret
+    old = status["spec_id"] if status else "unmanaged"
+    if __opts__.get("test"):
+        ret["result"] = None
+        ret["changes"] = {"removed": {"old": old, "new": None}}
+        ret["comment"] = f"venv {name} would be removed"
+        return ret
+    try:
+        removed = __salt__["venvbuild.remove"](name)
+    except CommandExecutionError as exc:
+        ret["comment"] = str(exc)
+        return ret
+    ret["result"] = True
+    ret["changes"] = {"removed": {"old": old, "new": None}}
+    ret["comment"] = f"removed {', '.join(removed)}"
+    return ret

@@ -1,0 +1,5 @@
+import vbdep
+
+
+def main():
+    print(vbdep.greet("vbapp"))
