@@ -1,0 +1,79 @@
+"""Shared fixtures: offline package index, salt-factories settings.
+
+No test reaches a package index: the index variables of pip and uv point at a
+closed loopback port, and builds use ``--no-index --find-links <sdists>``.
+"""
+
+import os
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+import sdists  # noqa: E402  pylint: disable=wrong-import-position
+
+REPO_ROOT = pathlib.Path(__file__).parent.parent
+STATES_DIR = REPO_ROOT / "states"
+
+# A port nothing listens on: any attempt to use an index fails fast and loudly.
+DEAD_INDEX = "http://127.0.0.1:9/simple"
+OFFLINE_ENV = {
+    "PIP_INDEX_URL": DEAD_INDEX,
+    "UV_INDEX_URL": DEAD_INDEX,
+    "UV_DEFAULT_INDEX": DEAD_INDEX,
+    "PIP_RETRIES": "0",
+    "PIP_TIMEOUT": "2",
+    "UV_OFFLINE": "1",
+}
+
+
+def pytest_sessionstart(session):
+    plugin = session.config.pluginmanager.get_plugin("saltfactories-log-server")
+    if plugin is not None:
+        plugin.log_host = "127.0.0.1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_environ():
+    saved = {key: os.environ.get(key) for key in OFFLINE_ENV}
+    os.environ.update(OFFLINE_ENV)
+    try:
+        yield OFFLINE_ENV
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def sdist_dir(tmp_path_factory):
+    """A find-links directory: sdists of the test packages plus build backends."""
+    path = tmp_path_factory.mktemp("sdists")
+    sdists.make_index(path, sdists.DEFAULT_PACKAGES + [("vbdep", "1.1")])
+    return path
+
+
+@pytest.fixture(scope="session")
+def build_args(sdist_dir):
+    return ["--no-index", "--find-links", str(sdist_dir)]
+
+
+@pytest.fixture(scope="session")
+def salt_factories_config(tmp_path_factory):
+    return {
+        "root_dir": str(tmp_path_factory.mktemp("sf")),
+        "start_timeout": 120 if os.environ.get("CI") else 60,
+        "inject_sitecustomize": False,
+    }
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Salt's log handlers flush at interpreter exit into pytest's closed capture
+    # streams; that prints tracebacks about nothing. Silence logging's own errors.
+    import logging  # pylint: disable=import-outside-toplevel
+
+    logging.raiseExceptions = False

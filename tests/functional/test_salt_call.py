@@ -1,0 +1,135 @@
+"""``salt-call --local state.apply venvbuild`` as an operator runs it.
+
+A real salt-call process with its own config, the project's SLS formulas and a
+pillar: the masterless use case, and a ``cmd.run`` that only runs ``onchanges``
+of the venv (the stand-in for a service restart).
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import STATES_DIR
+
+SALT_CALL = str(pathlib.Path(sys.executable).parent / "salt-call")
+
+
+@pytest.fixture(scope="module")
+def minion_dir(tmp_path_factory, build_args):
+    base = tmp_path_factory.mktemp("sc")
+    (base / "pillar").mkdir()
+    (base / "extra").mkdir()
+    (base / "pillar" / "top.sls").write_text("base:\n  '*': [venvbuild]\n")
+    (base / "extra" / "site.sls").write_text(
+        "include:\n  - venvbuild\n\n"
+        "restart_app:\n  cmd.run:\n"
+        f"    - name: echo restarted >> {base}/restarts\n"
+        "    - onchanges:\n      - venvbuild: app_venv\n"
+    )
+    (base / "minion").write_text(
+        json.dumps(
+            {
+                "id": "sc-minion",
+                "file_client": "local",
+                "root_dir": str(base / "root"),
+                "user": os.environ.get("USER") or "root",
+                "file_roots": {"base": [str(STATES_DIR), str(base / "extra")]},
+                "pillar_roots": {"base": [str(base / "pillar")]},
+            }
+        )
+    )
+    return base
+
+
+def set_pillar(minion_dir, packages, build_args):
+    pillar = {
+        "venvbuild": {
+            "repo": {"path": str(minion_dir / "repo")},
+            "defaults": {"install_tool": "uv", "build_args": build_args},
+            "venvs": {"app": {"path": str(minion_dir / "venvs" / "app"), "packages": packages}},
+        }
+    }
+    (minion_dir / "pillar" / "venvbuild.sls").write_text(json.dumps(pillar))
+
+
+def salt_call(minion_dir, *args):
+    proc = subprocess.run(
+        [SALT_CALL, "--local", "-c", str(minion_dir), "--out=json", "--retcode-passthrough", *args],
+        capture_output=True, text=True, check=False, timeout=600,
+    )
+    try:
+        data = json.loads(proc.stdout)["local"]
+    except (ValueError, KeyError):
+        raise AssertionError(f"salt-call {args}: rc {proc.returncode}\n{proc.stdout}\n{proc.stderr}") from None
+    return proc.returncode, data
+
+
+def by_id(data):
+    return {key.split("_|-")[1]: value for key, value in data.items()}
+
+
+def restarts(minion_dir):
+    path = minion_dir / "restarts"
+    return path.read_text().count("restarted") if path.exists() else 0
+
+
+def test_masterless_apply_noop_and_test_mode(minion_dir, build_args):
+    set_pillar(minion_dir, ["vbapp", "vbdep==1.0"], build_args)
+
+    rc, data = salt_call(minion_dir, "state.apply", "site")
+    assert rc == 0, data
+    states = by_id(data)
+    assert states["app_venv"]["result"] is True
+    assert states["app_venv"]["changes"]["packages"]["added"] == {"vbapp": "1.0", "vbdep": "1.0"}
+    assert restarts(minion_dir) == 1
+    out = subprocess.run([str(minion_dir / "venvs" / "app" / "bin" / "vbapp")],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "hello vbapp from vbdep"
+
+    rc, data = salt_call(minion_dir, "state.apply", "site")
+    assert rc == 0
+    assert by_id(data)["app_venv"]["changes"] == {}
+    assert restarts(minion_dir) == 1, "the watcher ran without a venv change"
+
+    rc, data = salt_call(minion_dir, "state.apply", "venvbuild", "test=True")
+    assert rc == 0
+    assert by_id(data)["app_venv"]["result"] is True
+    assert by_id(data)["app_venv"]["changes"] == {}
+
+
+def test_pillar_change_is_predicted_then_applied(minion_dir, build_args):
+    set_pillar(minion_dir, ["vbapp", "vbdep==1.1"], build_args)
+    rc, data = salt_call(minion_dir, "state.apply", "venvbuild", "test=True")
+    assert rc == 0
+    predicted = by_id(data)["app_venv"]
+    assert predicted["result"] is None
+    assert predicted["changes"]["requirements"] == {"added": ["vbdep==1.1"], "removed": ["vbdep==1.0"]}
+
+    rc, data = salt_call(minion_dir, "state.apply", "site")
+    assert rc == 0, data
+    applied = by_id(data)["app_venv"]
+    assert applied["changes"]["packages"] == {"changed": {"vbdep": {"old": "1.0", "new": "1.1"}}}
+    assert applied["changes"]["requirements"] == predicted["changes"]["requirements"]
+    assert restarts(minion_dir) == 2
+
+
+def test_failure_returns_nonzero_and_keeps_venv(minion_dir, build_args):
+    live = os.path.realpath(minion_dir / "venvs" / "app")
+    set_pillar(minion_dir, ["vbapp", "vbbroken"], build_args)
+    rc, data = salt_call(minion_dir, "state.apply", "site")
+    assert rc != 0
+    state = by_id(data)["app_venv"]
+    assert state["result"] is False
+    assert "vbbroken" in state["comment"]
+    assert os.path.realpath(minion_dir / "venvs" / "app") == live
+    assert restarts(minion_dir) == 2
+
+
+def test_versions_report_lists_the_extension(minion_dir):
+    proc = subprocess.run([SALT_CALL, "--local", "-c", str(minion_dir), "--versions-report"],
+                          capture_output=True, text=True, check=True)
+    assert "saltext-venvbuild" in proc.stdout
