@@ -173,11 +173,6 @@ def test_parse_uses_one_wheel_line_per_pin():
         Manifest.parse(text, source="m")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Manifest.parse lets Pin.from_wheel's RepoError through unchanged: a manifest "
-    "with an invalid '# wheel:' file name raises an error that names neither source nor line",
-)
 def test_parse_error_for_invalid_wheel_name_names_the_source():
     text = GOOD.replace("# wheel: foo-1.0-py3-none-any.whl", "# wheel: foo.whl")
     with pytest.raises(RepoError, match=r"^/srv/repo/m\.txt"):
@@ -251,12 +246,6 @@ def test_read_manifest_unreadable_is_repo_error(tmp_path):
         read_manifest(tmp_path)  # a directory
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_manifest only catches OSError: a manifest file that is not UTF-8 raises "
-    "UnicodeDecodeError, which the Salt adapters (catching VenvbuildError) do not turn "
-    "into a CommandExecutionError",
-)
 def test_read_manifest_binary_file_is_repo_error(tmp_path):
     path = tmp_path / "m.txt"
     path.write_bytes(b"\xff\xfe\x00garbage")

@@ -127,11 +127,6 @@ def test_invalid_args_and_env_are_invocation_errors(dunders, kwargs, message):
         venvbuild_mod._options(kwargs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_options does not validate keep_versions: 'two' passes, and install() later "
-    "fails with a bare ValueError from int(opts['keep_versions']) after building the wheels",
-)
 def test_non_integer_keep_versions_is_an_invocation_error(dunders):
     with pytest.raises(SaltInvocationError, match="keep_versions"):
         venvbuild_mod._options({"keep_versions": "two"})

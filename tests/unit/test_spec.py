@@ -54,11 +54,6 @@ def test_extras_are_kept_and_their_order_does_not_matter():
     assert req.specifier == SpecifierSet(">=2")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extras are not canonicalized: 'a[Foo]' and 'a[foo]' normalize differently "
-    "(and so give different spec ids) though pip treats them as the same extra (PEP 685)",
-)
 def test_extras_case_does_not_matter():
     assert normalize_requirement("a[Foo]") == normalize_requirement("a[foo]")
 
@@ -105,11 +100,6 @@ def test_vcs_egg_found_after_other_fragment_parts():
     assert Requirement(result).name == "foo"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec.normalize_requirement cuts the URL at '#', dropping '&subdirectory=sub' "
-    "from 'git+URL#egg=foo&subdirectory=sub', so the wrong directory would be built",
-)
 def test_vcs_egg_form_keeps_subdirectory():
     result = normalize_requirement("git+https://x/y.git@v1#egg=foo&subdirectory=sub")
     assert "subdirectory=sub" in Requirement(result).url
@@ -264,11 +254,6 @@ def test_create_refuses_build_args_as_a_string():
         VenvSpec.create("v", packages=["a"], build_args="--no-index --find-links /srv")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VenvSpec.create calls list(packages) before normalize_requirements can refuse "
-    "a string, so packages='PyMySQL' silently becomes the requirements l, m, p, q, s, y",
-)
 @pytest.mark.parametrize("field", ["packages", "default_packages"])
 def test_create_refuses_a_package_list_given_as_a_string(field):
     kwargs = {"packages": ["a"], field: "PyMySQL"}

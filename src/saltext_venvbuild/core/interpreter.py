@@ -70,8 +70,10 @@ def locate(python):
 
 
 def _identity(path):
+    # The path itself is part of the identity: two links to one binary may
+    # behave differently (pyenv shims, alternatives), so each gets its own entry.
     st = os.stat(path)
-    return [os.path.realpath(path), st.st_mtime_ns, st.st_size]
+    return [path, os.path.realpath(path), st.st_mtime_ns, st.st_size]
 
 
 def probe(path, timeout=60):
@@ -120,7 +122,7 @@ def resolve(python, cache_file=None):
     key = json.dumps(_identity(path))
     cache = _read_cache(cache_file) if cache_file else {}
     entry = cache.get(key)
-    if entry:
+    if isinstance(entry, dict):
         try:
             if _identity(entry["executable"]) == entry["executable_identity"]:
                 return _build(python, entry)
@@ -134,7 +136,12 @@ def resolve(python, cache_file=None):
     except OSError as exc:
         raise InterpreterError(f"python {python!r}: its sys.executable is unusable: {exc}") from None
     if cache_file:
-        cache = {k: v for k, v in cache.items() if v.get("executable") != info["executable"] or k == key}
+        # Keep only well-formed entries of other executables: a replaced binary's
+        # old entry would never match again.
+        cache = {
+            k: v for k, v in cache.items()
+            if isinstance(v, dict) and k != key and v.get("executable") != info["executable"]
+        }
         cache[key] = info
         try:
             atomic_write(cache_file, json.dumps(cache, indent=1, sort_keys=True))

@@ -109,7 +109,10 @@ class Manifest:
                 raise RepoError(f"{source}, line {number}: malformed pin {line!r}") from None
             if wheel is None:
                 raise RepoError(f"{source}, line {number}: pin {line!r} has no '# wheel:' line")
-            pin = Pin.from_wheel(wheel, hash_part.strip())
+            try:
+                pin = Pin.from_wheel(wheel, hash_part.strip())
+            except RepoError as exc:
+                raise RepoError(f"{source}, line {number}: {exc}") from None
             if (pin.name, pin.version) != (canonicalize_name(name), version):
                 raise RepoError(f"{source}, line {number}: pin {line!r} does not match wheel {wheel}")
             if len(pin.sha256) != 64:
@@ -135,7 +138,7 @@ def read_manifest(path):
             text = handle.read()
     except FileNotFoundError:
         return None
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise RepoError(f"manifest {path}: cannot read it: {exc}") from None
     return Manifest.parse(text, source=os.fspath(path))
 

@@ -24,7 +24,7 @@ INSTALL_TOOLS = ("pip", "uv")
 
 _VENV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # pip's legacy VCS form: git+https://host/repo@ref#egg=name
-_EGG_FRAGMENT = re.compile(r"#(?:.*&)?egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EGG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 
 
@@ -58,29 +58,57 @@ def normalize_requirement(text, what="package"):
             "pass options through build_args or install_args"
         )
     if stripped.startswith(_VCS_PREFIXES):
-        match = _EGG_FRAGMENT.search(stripped)
-        if not match:
-            raise SpecError(
-                f"{what} {stripped!r}: a VCS URL needs a name: write "
-                "'name @ git+URL@REF' or 'git+URL@REF#egg=name'"
-            )
-        url = stripped[: stripped.index("#")]
-        stripped = f"{match.group(1)} @ {url}"
+        stripped = _vcs_to_pep508(stripped, what)
     try:
         req = Requirement(stripped)
     except InvalidRequirement as exc:
         raise SpecError(f"{what} {text!r} is not a valid requirement: {exc}") from None
-    req.name = canonicalize_name(req.name)
-    return str(req)
+    return _render(req)
+
+
+def _vcs_to_pep508(text, what):
+    """``git+URL@REF#egg=name&subdirectory=x`` -> ``name @ git+URL@REF#subdirectory=x``."""
+    url, _, fragment = text.partition("#")
+    params = [p for p in fragment.split("&") if p]
+    names = [p[len("egg="):] for p in params if p.startswith("egg=")]
+    if not names or not _EGG_NAME.match(names[0]):
+        raise SpecError(
+            f"{what} {text!r}: a VCS URL needs a name: write "
+            "'name @ git+URL@REF' or 'git+URL@REF#egg=name'"
+        )
+    rest = "&".join(p for p in params if not p.startswith("egg="))
+    return f"{names[0]} @ {url}{'#' + rest if rest else ''}"
+
+
+def _render(req):
+    """A canonical text of ``req`` that does not depend on the packaging version.
+
+    Spec ids hash this text on builders and targets alike, which may run
+    different releases of packaging; its own ``str()`` has changed over time.
+    """
+    out = canonicalize_name(req.name)
+    if req.extras:
+        out += "[" + ",".join(sorted(canonicalize_name(e) for e in req.extras)) + "]"
+    if req.url:
+        out += f" @ {req.url}"
+    else:
+        out += ",".join(sorted(str(spec) for spec in req.specifier))
+    if req.marker is not None:
+        out += f"{' ' if req.url else ''}; {req.marker}"
+    return out
 
 
 def normalize_requirements(items, what="package"):
     """Normalize a list of requirements: canonical, de-duplicated, sorted."""
+    return tuple(sorted({normalize_requirement(item, what) for item in _as_list(items, what)}))
+
+
+def _as_list(items, what):
     if items is None:
-        return ()
-    if isinstance(items, str):
-        raise SpecError(f"{what}s must be a list of strings, not the string {items!r}")
-    return tuple(sorted({normalize_requirement(item, what) for item in items}))
+        return []
+    if isinstance(items, (str, bytes, dict)) or not hasattr(items, "__iter__"):
+        raise SpecError(f"{what}s must be a list of strings, not {items!r}")
+    return list(items)
 
 
 def requirement_name(text):
@@ -148,7 +176,9 @@ class VenvSpec:
         build_args=None,
         platform="",
     ):
-        reqs = normalize_requirements(list(default_packages or []) + list(packages or []))
+        reqs = normalize_requirements(
+            _as_list(default_packages, "default package") + _as_list(packages, "package")
+        )
         if not reqs:
             raise SpecError(f"venv {venv_id!r}: no packages given; list at least one in 'packages'")
         return cls(

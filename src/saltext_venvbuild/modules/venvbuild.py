@@ -115,6 +115,7 @@ def _options(kwargs):
         opts["build_env"] = core_spec.check_env(opts["build_env"], "build_env")
         opts["install_env"] = core_spec.check_env(opts["install_env"], "install_env")
         opts["install_args"] = core_spec.check_args(opts["install_args"], "install_args")
+        opts["keep_versions"] = _positive_int(opts["keep_versions"], "keep_versions")
     except SpecError as exc:
         raise SaltInvocationError(str(exc)) from None
     if opts["repo_path"] is None:
@@ -122,6 +123,18 @@ def _options(kwargs):
     if opts["repo_url"] is None:
         opts["repo_url"] = __salt__["config.get"]("venvbuild:repo:url", None) or None
     return opts
+
+
+def _positive_int(value, what):
+    if isinstance(value, bool):
+        raise SpecError(f"{what} {value!r}: must be a whole number of at least 1")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SpecError(f"{what} {value!r}: must be a whole number of at least 1") from None
+    if number < 1 or str(number) != str(value).strip():
+        raise SpecError(f"{what} {value!r}: must be a whole number of at least 1")
+    return number
 
 
 def _interpreter(python):
@@ -346,7 +359,7 @@ def install(name, venv_id=None, test=False, **kwargs):
         result = core_installer.install(
             manifest, manifest.sha256, repo.wheels_dir, interp, opts["install_tool"], paths.path,
             install_args=opts["install_args"], install_env=opts["install_env"],
-            state_dir=_state_dir(), uv_bin=opts["uv_bin"], keep=int(opts["keep_versions"]),
+            state_dir=_state_dir(), uv_bin=opts["uv_bin"], keep=opts["keep_versions"],
             pip_noconf=opts["pip_noconf"],
         )
         _register(paths.path, venv_id)
