@@ -76,17 +76,23 @@ def test_given_values_are_kept(dunders):
     assert opts["rebuild"] is True
 
 
-def test_repo_comes_from_config_when_not_given(dunders):
+def test_repo_path_comes_from_config_but_repo_url_does_not(dunders):
+    # venvbuild:repo:url is the URL a builder serves its repo at; it must not
+    # turn a builder's own venvs into remote installs from itself.
     dunders["config.get"] = _config_get(
         {"venvbuild:repo:path": "/data/venvbuild", "venvbuild:repo:url": "http://b/r"}
     )
     opts = venvbuild_mod._options({})
-    assert (opts["repo_path"], opts["repo_url"]) == ("/data/venvbuild", "http://b/r")
+    assert (opts["repo_path"], opts["repo_url"]) == ("/data/venvbuild", None)
 
 
-def test_empty_repo_url_from_config_is_none(dunders):
-    dunders["config.get"] = _config_get({"venvbuild:repo:url": ""})
-    assert venvbuild_mod._options({})["repo_url"] is None
+@pytest.mark.parametrize("value", ["soon", -1, None])
+def test_wait_timeout_is_checked(dunders, value):
+    if value is None:
+        assert venvbuild_mod._options({})["wait_timeout"] == 300
+        return
+    with pytest.raises(SaltInvocationError, match="wait_timeout"):
+        venvbuild_mod._options({"wait_timeout": value})
 
 
 def test_unknown_argument_lists_the_known_ones(dunders):
@@ -158,14 +164,15 @@ def test_venv_configs_without_pillar(monkeypatch):
     assert venvbuild_mod.venv_configs() == {}
 
 
-def test_venv_configs_merge_defaults_and_repo(pillar):
+def test_venv_configs_merge_defaults_repo_and_builder(pillar):
     pillar.update({
         "repo": {"path": "/srv/wheels", "url": "http://builder:8080"},
+        "builder": {"target": "roles:venvbuild-builder", "tgt_type": "grain"},
         "defaults": {"install_tool": "uv", "python": "python3.11", "default_packages": ["pip-tools"]},
         "venvs": {
             "keystone": {"path": "/opt/venvs/keystone", "packages": ["keystone==26.0.0"]},
             "nova": {"path": "/opt/venvs/nova", "packages": ["nova"], "install_tool": "pip",
-                     "repo_url": "http://other"},
+                     "repo_url": "http://other", "builder_tgt_type": "glob"},
         },
     })
     assert venvbuild_mod.venv_configs() == {
@@ -176,7 +183,8 @@ def test_venv_configs_merge_defaults_and_repo(pillar):
             "python": "python3.11",
             "default_packages": ["pip-tools"],
             "repo_path": "/srv/wheels",
-            "repo_url": "http://builder:8080",
+            "builder_target": "roles:venvbuild-builder",
+            "builder_tgt_type": "grain",
         },
         "nova": {
             "path": "/opt/venvs/nova",
@@ -185,7 +193,9 @@ def test_venv_configs_merge_defaults_and_repo(pillar):
             "python": "python3.11",
             "default_packages": ["pip-tools"],
             "repo_path": "/srv/wheels",
-            "repo_url": "http://other",  # and over the repo
+            "repo_url": "http://other",
+            "builder_target": "roles:venvbuild-builder",
+            "builder_tgt_type": "glob",  # and over venvbuild:builder
         },
     }
     # The defaults themselves are not modified by the merge.

@@ -41,6 +41,7 @@ from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core import installer as core_installer
 from saltext_venvbuild.core import interpreter as core_interpreter
 from saltext_venvbuild.core import plan as core_plan
+from saltext_venvbuild.core import remote as core_remote
 from saltext_venvbuild.core import spec as core_spec
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.errors import VenvbuildError
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 __virtualname__ = "venvbuild"
 
 DEFAULT_REPO_PATH = "/srv/venvbuild"
+MINE_ALIAS = "venvbuild_repo"  # the mine_functions alias of venvbuild.repo_info
 
 # Every option a venv accepts, with its default. Pillar keys and state
 # arguments use these names (see docs/mapping.md).
@@ -80,6 +82,12 @@ OPTIONS = {
     "wheels_rebuild": False,
     "repo_path": None,
     "repo_url": None,
+    "builder": None,
+    "builder_target": None,
+    "builder_tgt_type": "glob",
+    "wheel_build": True,
+    "wait_timeout": 300,
+    "ca_bundle": None,
     "pip_noconf": False,
     "uv_bin": None,
     "keep_versions": core_installer.KEEP_VERSIONS,
@@ -120,8 +128,7 @@ def _options(kwargs):
         raise SaltInvocationError(str(exc)) from None
     if opts["repo_path"] is None:
         opts["repo_path"] = __salt__["config.get"]("venvbuild:repo:path", DEFAULT_REPO_PATH)
-    if opts["repo_url"] is None:
-        opts["repo_url"] = __salt__["config.get"]("venvbuild:repo:url", None) or None
+    opts["wait_timeout"] = _positive_number(opts["wait_timeout"], "wait_timeout")
     return opts
 
 
@@ -134,6 +141,16 @@ def _positive_int(value, what):
         raise SpecError(f"{what} {value!r}: must be a whole number of at least 1") from None
     if number < 1 or str(number) != str(value).strip():
         raise SpecError(f"{what} {value!r}: must be a whole number of at least 1")
+    return number
+
+
+def _positive_number(value, what):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SaltInvocationError(f"{what} {value!r}: must be a number of seconds") from None
+    if number < 0:
+        raise SaltInvocationError(f"{what} {value!r}: must not be negative")
     return number
 
 
@@ -298,16 +315,25 @@ def install(name, venv_id=None, test=False, **kwargs):
     """
     Install a venv at ``name`` from the wheels of its spec, idempotently.
 
-    With no ``repo_url``, wheels are built into the local repo first when their
-    manifest is missing. A complete new venv is built beside the live one and
-    switched to atomically; the previous one is kept for rollback. When the
-    installed venv already is the spec, nothing runs (no subprocess, no network).
+    Where the wheels come from, in order: ``repo_url``; the builder ``builder``
+    (a minion id) or one of ``builder_target``/``builder_tgt_type``, found
+    through the mine (``venvbuild_repo``) and serving this minion's platform
+    key; else, with ``wheel_build`` (the default), a local build into
+    ``repo_path``. From a builder, the manifest is fetched over HTTP(S) (waiting
+    up to ``wait_timeout`` seconds for it) and wheels are installed with
+    ``--no-index --find-links <repo>/<platform>/wheels/`` and hashes required.
+
+    A complete new venv is built beside the live one and switched to atomically;
+    the previous one is kept for rollback. When the installed venv already is
+    the spec, nothing runs: no subprocess, no mine lookup, no network.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]'
+        salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]' \\
+            builder_target='roles:venvbuild-builder' builder_tgt_type=grain
         salt '*' venvbuild.install /opt/venvs/tools packages='[ansible]' install_tool=uv test=True
     """
     opts = _options(kwargs)
@@ -316,61 +342,127 @@ def install(name, venv_id=None, test=False, **kwargs):
         paths = core_installer.VenvPaths(name)
         interp = _interpreter(opts["python"])
         spec = _spec(venv_id, opts, interp)
-        if opts["repo_url"]:
-            raise SpecError(
-                f"venv {name}: installing from a remote repo_url ({opts['repo_url']}) needs "
-                "the builder support of this extension's next release; leave repo_url unset "
-                "to build locally"
-            )
-        repo = RepoLayout(opts["repo_path"], spec.platform)
         stamp = read_stamp(paths.path)
-        manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+        alive = os.path.exists(os.path.join(paths.path, "bin", "python"))
         base = {"name": paths.path, "venv_id": venv_id, "spec_id": spec.spec_id,
                 "platform": spec.platform}
+        remote = bool(opts["repo_url"] or opts["builder"] or opts["builder_target"])
         latest = opts["package_state"] == "latest"
-        current = (
-            manifest is not None
-            and core_plan.is_current(stamp, spec, interp, manifest.sha256)
-            and os.path.exists(os.path.join(paths.path, "bin", "python"))
-        )
-        if current and not opts["rebuild"] and not opts["wheels_rebuild"] and not latest:
+        forced = opts["rebuild"] or opts["wheels_rebuild"] or latest
+
+        # The no-op path: files only. A remote repo's manifest for a spec id does
+        # not change unless package_state is latest, so the spec id decides.
+        if remote:
+            current = alive and core_plan.is_current(stamp, spec, interp)
+        else:
+            repo = RepoLayout(opts["repo_path"], spec.platform)
+            manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+            current = alive and manifest is not None and core_plan.is_current(
+                stamp, spec, interp, manifest.sha256)
+        if current and not forced:
             return dict(base, changed=False, changes={},
                         comment=f"venv {paths.path} is current (spec {spec.spec_id})")
-        if test:
-            changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
-            if current and not opts["rebuild"]:
-                changes = {}
-                comment = (f"venv {paths.path} is current; package_state latest / wheels_rebuild "
-                           "look for new wheels only outside test mode")
-            elif manifest is None:
-                comment = (f"wheels for spec {spec.spec_id} would be built, then venv "
-                           f"{paths.path} installed from them")
-            else:
-                comment = f"venv {paths.path} would be installed from {manifest.filename}"
-            return dict(base, changed=bool(changes), changes=changes, comment=comment)
-        build = _build(spec, repo, interp, opts, test=False)
-        manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
-        if (core_plan.is_current(stamp, spec, interp, manifest.sha256)
-                and not opts["rebuild"]
-                and os.path.exists(os.path.join(paths.path, "bin", "python"))):
-            return dict(base, changed=False, changes={},
-                        comment=f"venv {paths.path} is current (spec {spec.spec_id}); {build['comment']}")
-        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
-        result = core_installer.install(
-            manifest, manifest.sha256, repo.wheels_dir, interp, opts["install_tool"], paths.path,
-            install_args=opts["install_args"], install_env=opts["install_env"],
-            state_dir=_state_dir(), uv_bin=opts["uv_bin"], keep=opts["keep_versions"],
-            pip_noconf=opts["pip_noconf"],
-        )
-        _register(paths.path, venv_id)
+
+        source = _find_source(opts, spec) if remote else None
+        if source is None:
+            return _install_local(base, paths, spec, interp, stamp, alive, opts, test, remote)
+        return _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source)
     except VenvbuildError as exc:
         _fail(exc)
+
+
+def _find_source(opts, spec):
+    """``{"url", "builder", "how"}`` of the repo to install from, or None."""
+    if opts["repo_url"]:
+        return {"url": opts["repo_url"], "builder": None, "how": "repo_url"}
+    if opts["builder"]:
+        target, tgt_type = opts["builder"], "glob"
+    else:
+        target, tgt_type = opts["builder_target"], opts["builder_tgt_type"]
+    builders = __salt__["mine.get"](target, MINE_ALIAS, tgt_type=tgt_type) or {}
+    chosen = core_remote.choose_builder(__opts__["id"], builders, spec.platform)
+    if chosen is None:
+        found = ", ".join(sorted(builders)) or "none"
+        if not opts["wheel_build"]:
+            raise SpecError(
+                f"venv {spec.venv_id}: no builder serves platform {spec.platform} (mine "
+                f"{MINE_ALIAS} of {tgt_type} {target!r}: {found}) and wheel_build is false; "
+                f"build there first (salt -C '{target}' state.apply venvbuild.builder; "
+                f"salt -C '{target}' mine.update) or set wheel_build: true to build locally"
+            )
+        log.info("venvbuild: no builder for %s among %s; building locally", spec.platform, found)
+        return None
+    builder_id, info = chosen
+    return {"url": info["url"], "builder": builder_id, "how": f"builder {builder_id}"}
+
+
+def _install_local(base, paths, spec, interp, stamp, alive, opts, test, remote):
+    repo = RepoLayout(opts["repo_path"], spec.platform)
+    manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+    note = "no builder found, built locally; " if remote else ""
+    if test:
+        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
+        return dict(base, changed=bool(changes), changes=changes, comment=_test_comment(
+            paths, spec, manifest, changes, f"wheels for spec {spec.spec_id} would be built "
+            "locally, then"))
+    build = _build(spec, repo, interp, opts, test=False)
+    manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+    return _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest,
+                             repo.wheels_dir, f"{note}{build['comment']}")
+
+
+def _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source):
+    url = core_remote.manifest_url(source["url"], spec.platform, spec.venv_id, spec.spec_id)
+    if test:
+        manifest = core_remote.fetch_manifest(url, ca_bundle=opts["ca_bundle"])
+        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
+        if manifest is not None and alive and not opts["rebuild"] and core_plan.is_current(
+                stamp, spec, interp, manifest.sha256):
+            changes = {}
+        return dict(base, changed=bool(changes), changes=changes, comment=_test_comment(
+            paths, spec, manifest, changes,
+            f"the manifest is not on {source['how']} yet ({url}); once built"))
+    target = source["builder"] or "<builder>"
+    manifest = core_remote.wait_for_manifest(
+        url, opts["wait_timeout"], ca_bundle=opts["ca_bundle"],
+        hint=f"(salt {target} state.apply venvbuild.builder)",
+    )
+    return _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest,
+                             core_remote.wheels_url(source["url"], spec.platform),
+                             f"from {source['how']}")
+
+
+def _test_comment(paths, spec, manifest, changes, unbuilt):
+    if not changes:
+        return (f"venv {paths.path} is current; package_state latest / wheels_rebuild "
+                "look for new wheels only outside test mode")
+    if manifest is None:
+        return f"{unbuilt} venv {paths.path} would be installed (pins known after the build)"
+    return f"venv {paths.path} would be installed from {manifest.filename}"
+
+
+def _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest, find_links, note):
+    if alive and not opts["rebuild"] and core_plan.is_current(stamp, spec, interp, manifest.sha256):
+        return dict(base, changed=False, changes={},
+                    comment=f"venv {paths.path} is current (spec {spec.spec_id}); {note}")
+    changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
+    install_env = dict(opts["install_env"])
+    if opts["ca_bundle"]:
+        # pip reads PIP_CERT, uv reads SSL_CERT_FILE (not REQUESTS_CA_BUNDLE).
+        install_env.setdefault("PIP_CERT", opts["ca_bundle"])
+        install_env.setdefault("SSL_CERT_FILE", opts["ca_bundle"])
+    result = core_installer.install(
+        manifest, manifest.sha256, find_links, interp, opts["install_tool"], paths.path,
+        install_args=opts["install_args"], install_env=install_env,
+        state_dir=_state_dir(), uv_bin=opts["uv_bin"], keep=opts["keep_versions"],
+        pip_noconf=opts["pip_noconf"],
+    )
+    _register(paths.path, spec.venv_id)
     return dict(
         base, changed=True, changes=changes, venv_dir=result.venv_dir,
         seconds=round(result.seconds, 2),
         comment=(f"venv {paths.path} installed from {manifest.filename} "
-                 f"({len(manifest.pins)} packages) in {result.seconds:.1f} s; "
-                 f"{build['comment']}"),
+                 f"({len(manifest.pins)} packages) in {result.seconds:.1f} s; {note}"),
     )
 
 
@@ -463,8 +555,14 @@ def verify(name, deep=False):
 
 def repo_info():
     """
-    Describe this minion's wheel repo for the mine: its URL, path and the
-    platform keys it holds manifests for.
+    Describe this minion's wheel repo for the mine: the URL it is served at
+    (pillar ``venvbuild:repo:url``), its path, and the platform keys it serves:
+    those it has published manifests for and those the venvs of its pillar are
+    built for. Publish it with the mine alias ``venvbuild_repo``::
+
+        mine_functions:
+          venvbuild_repo:
+            mine_function: venvbuild.repo_info
 
     CLI Example:
 
@@ -474,21 +572,30 @@ def repo_info():
     """
     path = __salt__["config.get"]("venvbuild:repo:path", DEFAULT_REPO_PATH)
     try:
-        platforms = list_platforms(path)
+        published = list_platforms(path)
     except VenvbuildError as exc:
         _fail(exc)
+    configured = set()
+    for venv_id, cfg in venv_configs().items():
+        try:
+            configured.add(_platform(_interpreter(cfg.get("python") or OPTIONS["python"])))
+        except VenvbuildError as exc:
+            log.warning("venvbuild.repo_info: venv %s: %s", venv_id, exc)
     return {
         "url": __salt__["config.get"]("venvbuild:repo:url", None),
         "path": path,
-        "platforms": platforms,
+        "platforms": sorted(set(published) | configured),
+        "published": published,
     }
 
 
 def venv_configs():
     """
     Return the venvs of this minion's pillar (``venvbuild:venvs``), each merged
-    over ``venvbuild:defaults`` and with ``repo_path``/``repo_url`` from
-    ``venvbuild:repo``: the arguments of one ``venvbuild.installed`` state each.
+    over ``venvbuild:defaults``, with ``repo_path`` from ``venvbuild:repo:path``
+    and ``builder_target``/``builder_tgt_type`` from ``venvbuild:builder``
+    unless the venv sets them: the arguments of one ``venvbuild.installed``
+    state each (``path`` is its ``name``).
 
     CLI Example:
 
@@ -499,18 +606,21 @@ def venv_configs():
     data = __salt__["pillar.get"]("venvbuild", {}) or {}
     defaults = data.get("defaults") or {}
     repo = data.get("repo") or {}
+    builder = data.get("builder") or {}
+    inherited = {
+        "repo_path": repo.get("path"),
+        "builder_target": builder.get("target"),
+        "builder_tgt_type": builder.get("tgt_type"),
+    }
     out = {}
     for venv_id, cfg in sorted((data.get("venvs") or {}).items()):
-        merged = dict(defaults)
+        merged = {key: value for key, value in inherited.items() if value is not None}
+        merged.update(defaults)
         merged.update(cfg or {})
         if "path" not in merged:
             raise CommandExecutionError(
                 f"pillar venvbuild:venvs:{venv_id}: no 'path'; set e.g. path: /opt/venvs/{venv_id}"
             )
-        if repo.get("path") and "repo_path" not in merged:
-            merged["repo_path"] = repo["path"]
-        if repo.get("url") and "repo_url" not in merged:
-            merged["repo_url"] = repo["url"]
         out[venv_id] = merged
     return out
 

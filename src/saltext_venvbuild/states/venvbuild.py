@@ -77,6 +77,12 @@ def installed(
     wheels_rebuild=None,
     repo_path=None,
     repo_url=None,
+    builder=None,
+    builder_target=None,
+    builder_tgt_type=None,
+    wheel_build=None,
+    wait_timeout=None,
+    ca_bundle=None,
     pip_noconf=None,
     uv_bin=None,
     keep_versions=None,
@@ -117,9 +123,23 @@ def installed(
     wheels_rebuild
         Build the wheels again ignoring published wheels and pip's cache.
     repo_path
-        Local wheel repo (default: pillar ``venvbuild:repo:path`` or ``/srv/venvbuild``).
+        Local wheel repo, used when building locally (default: config
+        ``venvbuild:repo:path`` or ``/srv/venvbuild``).
     repo_url
-        URL of a builder's repo (default: pillar ``venvbuild:repo:url``).
+        Install from the repo served at this URL (the role's ``openstack_repo_url``).
+    builder
+        Minion id of the builder to install from, found through the mine.
+    builder_target, builder_tgt_type
+        Target expression (and its type, default ``glob``) matching the builders
+        (the role's ``venv_build_group``); one serving this minion's platform key
+        is chosen deterministically through the mine alias ``venvbuild_repo``.
+    wheel_build
+        When no builder serves this minion: ``True`` (default) builds wheels
+        locally, ``False`` fails with an error.
+    wait_timeout
+        Seconds to wait for the builder's manifest of this spec (default 300).
+    ca_bundle
+        CA bundle for HTTPS repos: used for the manifest fetch, pip and uv.
     pip_noconf
         Ignore pip's configuration files (the role's ``venv_pip_upgrade_noconf``).
     uv_bin
@@ -133,8 +153,10 @@ def installed(
         global_constraints=global_constraints, python=python, install_tool=install_tool,
         build_args=build_args, build_env=build_env, install_args=install_args,
         install_env=install_env, package_state=package_state, rebuild=rebuild,
-        wheels_rebuild=wheels_rebuild, repo_path=repo_path,
-        repo_url=repo_url, pip_noconf=pip_noconf, uv_bin=uv_bin, keep_versions=keep_versions,
+        wheels_rebuild=wheels_rebuild, repo_path=repo_path, repo_url=repo_url, builder=builder,
+        builder_target=builder_target, builder_tgt_type=builder_tgt_type, wheel_build=wheel_build,
+        wait_timeout=wait_timeout, ca_bundle=ca_bundle, pip_noconf=pip_noconf, uv_bin=uv_bin,
+        keep_versions=keep_versions,
     )
     res = _run(ret, "venvbuild.install", name, venv_id=venv_id, **kwargs)
     if res and res["changes"] and not __opts__.get("test"):
