@@ -1,0 +1,208 @@
+"""A real Salt cluster: one master, one builder and two targets as daemons,
+and a real nginx on loopback serving the builder's repo.
+
+The daemons inherit the test session's environment, where pip's and uv's index
+URLs point at a closed port: targets can only install from the builder.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+from saltfactories.utils import random_string
+
+from tests.conftest import STATES_DIR
+
+pytestmark = pytest.mark.integration
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="package")
+def cluster_dir(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cl")
+    for sub in ("pillar", "extra", "repo", "nginx"):
+        (base / sub).mkdir()
+    return base
+
+
+@pytest.fixture(scope="package")
+def repo_port():
+    return free_port()
+
+
+@pytest.fixture(scope="package")
+def builder_id():
+    return random_string("bld-", uppercase=False)
+
+
+@pytest.fixture(scope="package")
+def target_ids():
+    return [random_string("tgt-", uppercase=False) for _ in range(2)]
+
+
+class Pillar:
+    """Writes the cluster's pillar files; the venv definitions can change."""
+
+    def __init__(self, base, builder_id, repo_port, build_args):
+        self.base = base
+        (base / "pillar" / "top.sls").write_text(
+            "base:\n"
+            "  '*':\n    - venvs\n"
+            f"  '{builder_id}':\n    - builder\n"
+            "  'tgt-*':\n    - target\n"
+        )
+        (base / "pillar" / "builder.sls").write_text(json.dumps({
+            "venvbuild": {"repo": {
+                "path": str(base / "repo"),
+                "url": f"http://127.0.0.1:{repo_port}",
+                "nginx": {"manage_service": False, "listen": "127.0.0.1", "port": repo_port,
+                          "config": str(base / "nginx" / "repo.conf")},
+            }},
+            "mine_functions": {"venvbuild_repo": {"mine_function": "venvbuild.repo_info"}},
+        }))
+        (base / "pillar" / "target.sls").write_text(json.dumps({
+            "venvbuild": {
+                "builder": {"target": "roles:venvbuild-builder", "tgt_type": "grain"},
+                # No compiler work on targets: fail rather than build locally.
+                "defaults": {"wheel_build": False},
+            },
+        }))
+        self.build_args = build_args
+
+    def set_packages(self, packages):
+        # Jinja: each minion's venv under its own directory (one machine here).
+        (self.base / "pillar" / "venvs.sls").write_text(
+            "venvbuild:\n"
+            "  defaults:\n"
+            "    install_tool: uv\n"
+            f"    build_args: {json.dumps(self.build_args)}\n"
+            "    wait_timeout: 120\n"
+            # One machine plays every host: give each its own uv cache, so each
+            # target really downloads the wheels from the builder.
+            f"    install_env: {{UV_CACHE_DIR: '{self.base}/{{{{ grains['id'] }}}}/uv-cache'}}\n"
+            "  venvs:\n"
+            "    app:\n"
+            f"      path: {self.base}/{{{{ grains['id'] }}}}/venvs/app\n"
+            f"      packages: {json.dumps(packages)}\n"
+        )
+
+
+@pytest.fixture(scope="package")
+def pillar(cluster_dir, builder_id, repo_port, build_args):
+    return Pillar(cluster_dir, builder_id, repo_port, build_args)
+
+
+@pytest.fixture(scope="package")
+def state_tree(cluster_dir, builder_id):
+    extra = cluster_dir / "extra"
+    (extra / "top.sls").write_text(
+        "base:\n"
+        f"  '{builder_id}':\n    - venvbuild.builder\n"
+        "  'tgt-*':\n    - venvbuild\n    - restart\n"
+    )
+    # The stand-in for `service.running: watch: venvbuild: app_venv`.
+    (extra / "restart.sls").write_text(
+        "restart_app:\n  cmd.run:\n"
+        f"    - name: echo restarted >> {cluster_dir}/restarts-{{{{ grains['id'] }}}}\n"
+        "    - onchanges:\n      - venvbuild: app_venv\n"
+    )
+    return [str(STATES_DIR), str(extra)]
+
+
+@pytest.fixture(scope="package")
+def master(salt_factories, cluster_dir, state_tree, pillar):
+    factory = salt_factories.salt_master_daemon(
+        random_string("mst-", uppercase=False),
+        overrides={
+            "file_roots": {"base": state_tree},
+            "pillar_roots": {"base": [str(cluster_dir / "pillar")]},
+            "log_level_logfile": "info",
+        },
+    )
+    with factory.started():
+        yield factory
+
+
+@pytest.fixture(scope="package")
+def minions(master, builder_id, target_ids):
+    """Start the builder and the targets in parallel."""
+    factories = {
+        builder_id: master.salt_minion_daemon(
+            builder_id, overrides={"grains": {"roles": ["venvbuild-builder"]}}
+        )
+    }
+    for target_id in target_ids:
+        factories[target_id] = master.salt_minion_daemon(target_id)
+    errors = []
+
+    def start(factory):
+        try:
+            factory.start()
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(f,)) for f in factories.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        if errors:
+            raise errors[0]
+        yield factories
+    finally:
+        for factory in factories.values():
+            factory.terminate()
+
+
+@pytest.fixture(scope="package")
+def salt_cli(master):
+    return master.salt_cli(timeout=600)
+
+
+@pytest.fixture(scope="package")
+def nginx(cluster_dir, repo_port):
+    """Start nginx on the config that venvbuild/repo.sls writes (see test_repo_sls)."""
+    prefix = cluster_dir / "nginx"
+    started = {}
+
+    def start():
+        main = prefix / "nginx.conf"
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        main.write_text(
+            f"{user}daemon off;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+            "events { worker_connections 64; }\n"
+            f"http {{\n  access_log {prefix}/access.log;\n  include {prefix}/repo.conf;\n}}\n"
+        )
+        proc = subprocess.Popen([NGINX, "-c", str(main), "-p", str(prefix)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{repo_port}/", timeout=1)
+                started["proc"] = proc
+                return proc
+            except requests.ConnectionError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"nginx exited: {proc.stderr.read().decode()}")
+                time.sleep(0.1)
+        proc.kill()
+        raise RuntimeError("nginx did not answer within 15 s")
+
+    yield start
+    if "proc" in started:
+        started["proc"].terminate()
+        started["proc"].wait(10)
