@@ -130,6 +130,8 @@ def master(salt_factories, cluster_dir, state_tree, pillar):
             "file_roots": {"base": state_tree},
             "pillar_roots": {"base": [str(cluster_dir / "pillar")]},
             "log_level_logfile": "info",
+            # Targets may ask a builder to build a spec now (request_build).
+            "peer": {".*": ["venvbuild.build_wheels"]},
         },
     )
     with factory.started():

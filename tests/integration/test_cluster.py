@@ -174,3 +174,20 @@ def test_no_builder_and_no_wheel_build_is_a_clear_error(salt_cli, target_ids, cl
     assert ret.returncode != 0
     assert "no builder serves platform" in str(ret.data)
     assert "wheel_build is false" in str(ret.data)
+
+
+def test_target_asks_the_builder_to_build_through_peer_publish(salt_cli, minions, target_ids,
+                                                                cluster_dir, build_args):
+    before = len(manifests(cluster_dir))
+    path = cluster_dir / target_ids[1] / "asked" / "app"
+    ret = salt_cli.run(
+        "venvbuild.install", str(path), 'packages=["vbdep==1.1"]',
+        f"build_args={build_args!r}".replace("'", '"'), "install_tool=uv",
+        "builder_target=roles:venvbuild-builder", "builder_tgt_type=grain",
+        "wheel_build=False", "request_build=True", "wait_timeout=120",
+        minion_tgt=target_ids[1],
+    )
+    assert ret.returncode == 0, ret
+    assert ret.data["changes"]["packages"] == {"added": {"vbdep": "1.1"}}
+    assert len(manifests(cluster_dir)) == before + 1, "the builder did not publish the spec"
+    no_local_builds(minions, target_ids)

@@ -87,6 +87,7 @@ OPTIONS = {
     "builder_tgt_type": "glob",
     "wheel_build": True,
     "wait_timeout": 300,
+    "request_build": False,
     "ca_bundle": None,
     "pip_noconf": False,
     "uv_bin": None,
@@ -423,6 +424,9 @@ def _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source)
             paths, spec, manifest, changes,
             f"the manifest is not on {source['how']} yet ({url}); once built"))
     target = source["builder"] or "<builder>"
+    if opts["request_build"] and source["builder"]:
+        if core_remote.fetch_manifest(url, ca_bundle=opts["ca_bundle"]) is None:
+            _request_build(source["builder"], spec, opts)
     manifest = core_remote.wait_for_manifest(
         url, opts["wait_timeout"], ca_bundle=opts["ca_bundle"],
         hint=f"(salt {target} state.apply venvbuild.builder)",
@@ -430,6 +434,37 @@ def _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source)
     return _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest,
                              core_remote.wheels_url(source["url"], spec.platform),
                              f"from {source['how']}")
+
+
+# The options a builder needs to build the same spec (its repo is its own).
+_BUILD_OPTIONS = ("packages", "default_packages", "constraints", "global_constraints",
+                  "build_args", "build_env", "python", "install_tool", "package_state",
+                  "pip_noconf")
+
+
+def _request_build(builder_id, spec, opts):
+    """Ask the builder to build ``spec`` now, through peer publishing.
+
+    Needs a master ``peer`` rule allowing ``venvbuild.build_wheels`` to the
+    builder. Returns when the builder answered (or the publish timed out); the
+    caller then fetches the manifest as usual, so a refused or failed request
+    ends in the same clear "not found after N s" error as waiting would.
+    """
+    args = [spec.venv_id] + [
+        f"{key}={json.dumps(opts[key])}" for key in _BUILD_OPTIONS if opts[key] not in (None, {}, ())
+    ]
+    log.info("venvbuild: asking builder %s to build %s spec %s", builder_id, spec.venv_id, spec.spec_id)
+    answer = __salt__["publish.publish"](
+        builder_id, "venvbuild.build_wheels", arg=args, timeout=int(opts["wait_timeout"]) or 1
+    )
+    result = (answer or {}).get(builder_id)
+    if not isinstance(result, dict):
+        log.warning("venvbuild: builder %s did not build %s: %r (is a master peer rule "
+                    "allowing venvbuild.build_wheels in place?)", builder_id, spec.venv_id, result)
+    elif result.get("spec_id") != spec.spec_id:
+        log.warning("venvbuild: builder %s built spec %s, not %s: its interpreter or "
+                    "platform differs", builder_id, result.get("spec_id"), spec.spec_id)
+    return result
 
 
 def _test_comment(paths, spec, manifest, changes, unbuilt):

@@ -82,6 +82,7 @@ def installed(
     builder_tgt_type=None,
     wheel_build=None,
     wait_timeout=None,
+    request_build=None,
     ca_bundle=None,
     pip_noconf=None,
     uv_bin=None,
@@ -138,6 +139,11 @@ def installed(
         locally, ``False`` fails with an error.
     wait_timeout
         Seconds to wait for the builder's manifest of this spec (default 300).
+    request_build
+        When the builder has not published this spec yet, ask it to build it
+        now through peer publishing (``publish.publish`` of
+        ``venvbuild.build_wheels``; needs a master ``peer`` rule), instead of
+        only waiting. Default False.
     ca_bundle
         CA bundle for HTTPS repos: used for the manifest fetch, pip and uv.
     pip_noconf
@@ -155,8 +161,8 @@ def installed(
         install_env=install_env, package_state=package_state, rebuild=rebuild,
         wheels_rebuild=wheels_rebuild, repo_path=repo_path, repo_url=repo_url, builder=builder,
         builder_target=builder_target, builder_tgt_type=builder_tgt_type, wheel_build=wheel_build,
-        wait_timeout=wait_timeout, ca_bundle=ca_bundle, pip_noconf=pip_noconf, uv_bin=uv_bin,
-        keep_versions=keep_versions,
+        wait_timeout=wait_timeout, request_build=request_build, ca_bundle=ca_bundle,
+        pip_noconf=pip_noconf, uv_bin=uv_bin, keep_versions=keep_versions,
     )
     res = _run(ret, "venvbuild.install", name, venv_id=venv_id, **kwargs)
     if res and res["changes"] and not __opts__.get("test"):
