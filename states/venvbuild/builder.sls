@@ -2,7 +2,9 @@
     (venvbuild:venvs merged over venvbuild:defaults). #}
 {%- set build_keys = ['packages', 'default_packages', 'constraints', 'global_constraints',
                       'python', 'install_tool', 'build_args', 'build_env', 'package_state',
-                      'wheels_rebuild', 'repo_path', 'pip_noconf', 'uv_bin'] %}
+                      'wheels_rebuild', 'repo_path', 'pip_noconf', 'uv_bin', 'build_pkgs',
+                      'pkgs_state', 'pkgs_cache_valid_time', 'release', 'repo_user',
+                      'repo_group'] %}
 {%- set venvs = salt['venvbuild.venv_configs']() %}
 {%- for venv_id, cfg in venvs.items() %}
 {{ venv_id }}_wheels:

@@ -28,7 +28,7 @@ def dunders(monkeypatch):
 
 def test_defaults_are_applied(dunders):
     opts = venvbuild_mod._options({})
-    assert set(opts) == set(venvbuild_mod.OPTIONS)
+    assert set(opts) == set(venvbuild_mod.OPTIONS) | {"repo_owner"}  # derived from repo_user/group
     assert opts["python"] == "python3"
     assert opts["install_tool"] == "pip"
     assert opts["package_state"] == "present"
@@ -105,7 +105,7 @@ def test_unknown_argument_lists_the_known_ones(dunders):
 
 def test_dunder_keys_are_ignored(dunders):
     opts = venvbuild_mod._options({"__pub_fun": "venvbuild.install", "__pub_jid": "1", "__env__": "base"})
-    assert set(opts) == set(venvbuild_mod.OPTIONS)
+    assert set(opts) == set(venvbuild_mod.OPTIONS) | {"repo_owner"}  # derived from repo_user/group
 
 
 def test_install_tool_conda_is_refused(dunders):

@@ -90,7 +90,7 @@ def repo(tmp_path):
 
 
 def test_publish_wheels_returns_pins_of_the_published_bytes(repo, built_dir):
-    pins = repo.publish_wheels(str(built_dir))
+    pins, _replaced = repo.publish_wheels(str(built_dir))
     assert pins == [
         Pin("foo-bar", "1.0", "Foo_Bar-1.0-py3-none-any.whl", _sha(WHEELS["Foo_Bar-1.0-py3-none-any.whl"])),
         Pin("zed", "2.0", "zed-2.0-cp311-cp311-linux_x86_64.whl",
@@ -110,7 +110,7 @@ def test_publish_wheels_keeps_an_already_published_wheel(repo, built_dir):
     existing = os.path.join(repo.wheels_dir, name)
     with open(existing, "wb") as handle:
         handle.write(b"bytes published by an earlier build")
-    pins = {pin.filename: pin for pin in repo.publish_wheels(str(built_dir))}
+    pins = {pin.filename: pin for pin in repo.publish_wheels(str(built_dir))[0]}
     assert pins[name].sha256 == _sha(b"bytes published by an earlier build")
     assert pins[name].sha256 != _sha(WHEELS[name])
     with open(existing, "rb") as handle:
@@ -140,7 +140,7 @@ def _manifest_for(pins, venv_id="keystone", spec_id="0123456789abcdef"):
 
 
 def test_missing_wheels(repo, built_dir):
-    pins = repo.publish_wheels(str(built_dir))
+    pins, _replaced = repo.publish_wheels(str(built_dir))
     absent = Pin("gone", "1.0", "gone-1.0-py3-none-any.whl", "0" * 64)
     manifest = _manifest_for(pins + [absent])
     assert repo.missing_wheels(manifest) == ["gone-1.0-py3-none-any.whl"]
@@ -149,7 +149,7 @@ def test_missing_wheels(repo, built_dir):
 
 def test_publish_and_read_manifest(repo, built_dir):
     assert repo.read_manifest("keystone", "0123456789abcdef") is None
-    manifest = _manifest_for(repo.publish_wheels(str(built_dir)))
+    manifest = _manifest_for(repo.publish_wheels(str(built_dir))[0])
     repo.publish_manifest(manifest)
     assert repo.read_manifest("keystone", "0123456789abcdef") == manifest
     assert os.listdir(repo.manifests_dir) == ["keystone-0123456789abcdef.txt"]
@@ -342,3 +342,47 @@ def test_changes_rebuild_flag():
     fresh = plan.changes(None, spec, PY311, manifest, rebuild=True)
     assert fresh["rebuilt"] is True
     assert fresh["venv"] == {"old": None, "new": spec.spec_id}
+
+
+def test_wheels_rebuild_replaces_only_unreadable_wheels(repo, tmp_path):
+    import zipfile
+
+    def real_wheel(path, payload):
+        with zipfile.ZipFile(path, "w") as whl:
+            whl.writestr("pkg/__init__.py", payload)
+            whl.writestr("pkg-1.0.dist-info/RECORD", "")
+
+    built = tmp_path / "rebuilt"
+    built.mkdir()
+    real_wheel(built / "good-1.0-py3-none-any.whl", "new bytes")
+    real_wheel(built / "bad-1.0-py3-none-any.whl", "new bytes")
+    repo.ensure_dirs()
+    wheels = tmp_path / "repo" / PLATFORM / "wheels"
+    real_wheel(wheels / "good-1.0-py3-none-any.whl", "published bytes")
+    (wheels / "bad-1.0-py3-none-any.whl").write_bytes(b"truncated")
+    good_before = (wheels / "good-1.0-py3-none-any.whl").read_bytes()
+
+    pins, replaced = repo.publish_wheels(str(built), replace_corrupt=True)
+    assert replaced == ["bad-1.0-py3-none-any.whl"]
+    assert (wheels / "good-1.0-py3-none-any.whl").read_bytes() == good_before
+    assert (wheels / "bad-1.0-py3-none-any.whl").read_bytes() == (
+        built / "bad-1.0-py3-none-any.whl").read_bytes()
+    by_name = {pin.filename: pin.sha256 for pin in pins}
+    assert by_name["bad-1.0-py3-none-any.whl"] == _sha((wheels / "bad-1.0-py3-none-any.whl").read_bytes())
+
+
+def test_list_platforms_finds_release_levels(tmp_path):
+    (tmp_path / "debian-12-x86_64-cp311" / "manifests").mkdir(parents=True)
+    (tmp_path / "2025.2" / "ubuntu-24.04-x86_64-cp312" / "manifests").mkdir(parents=True)
+    (tmp_path / ".staging" / "rocky-9-x86_64-cp39" / "manifests").mkdir(parents=True)
+    assert list_platforms(str(tmp_path)) == ["debian-12-x86_64-cp311", "ubuntu-24.04-x86_64-cp312"]
+
+
+def test_release_level_and_owner(tmp_path):
+    import os
+
+    layout = RepoLayout(str(tmp_path / "repo"), PLATFORM, release="2025.2",
+                        owner=(os.getuid(), os.getgid()))
+    assert layout.wheels_dir == str(tmp_path / "repo" / "2025.2" / PLATFORM / "wheels")
+    layout.ensure_dirs()
+    assert os.stat(layout.manifests_dir).st_uid == os.getuid()

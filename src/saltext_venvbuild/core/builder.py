@@ -28,6 +28,7 @@ class BuildResult:
     changed: bool  # a new or different manifest was published
     previous: object  # the manifest it replaced, or None
     new_wheels: list  # wheel files this build added to the repo
+    replaced: list = dataclasses.field(default_factory=list)  # unreadable files rebuilt
     seconds: float = 0.0
 
 
@@ -96,7 +97,8 @@ class Builder:
 
         ``rebuild`` ignores published wheels and pip's cache, so every wheel is
         built again from source; published files keep their bytes (other venvs'
-        manifests point at them), only new files are added.
+        manifests point at them) unless they are no readable wheel, which are
+        replaced; new files are added. Nothing is ever deleted.
         """
         started = time.monotonic()
         env = runner.tool_env(build_env)
@@ -137,7 +139,7 @@ class Builder:
                     f"venv {spec.venv_id}: building wheels for spec {spec.spec_id}",
                     env=env, cwd=staging, log_path=log_path,
                 )
-                pins = self.repo.publish_wheels(out)
+                pins, replaced = self.repo.publish_wheels(out, replace_corrupt=rebuild)
                 manifest = Manifest.create(
                     spec.venv_id, spec.spec_id, spec.platform, spec.requirements, pins
                 )
@@ -147,4 +149,5 @@ class Builder:
             finally:
                 self.repo.remove_staging(staging)
         new_wheels = sorted({pin.filename for pin in manifest.pins} - before)
-        return BuildResult(manifest, changed, previous, new_wheels, time.monotonic() - started)
+        return BuildResult(manifest, changed, previous, new_wheels, replaced,
+                           time.monotonic() - started)

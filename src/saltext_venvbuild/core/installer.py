@@ -28,6 +28,7 @@ from .stamp import installed_distributions
 from .stamp import installed_versions
 from .stamp import read_stamp
 from .stamp import record_problems
+from .stamp import site_packages
 from .stamp import write_stamp
 
 KEEP_VERSIONS = 2  # the live venv and one to roll back to
@@ -112,10 +113,34 @@ def _install_cmd(tool, venv_dir, find_links, lock_file, install_args, uv_bin):
                   "-r", lock_file] + list(install_args)
 
 
+def _link(venv_dir, links):
+    """Link distro modules (``symlink_pkgs``) into the new venv; return the dists they add."""
+    if not links:
+        return {}
+    sites = site_packages(venv_dir)
+    if not sites:
+        raise InstallError(f"venv {venv_dir}: no site-packages directory to link into")
+    before = installed_versions(venv_dir)
+    for src in links:
+        dest = os.path.join(sites[0], os.path.basename(src))
+        if os.path.lexists(dest):
+            raise InstallError(
+                f"symlink_pkgs: {os.path.basename(src)} is already installed in the venv from "
+                "a wheel; drop it from packages or from symlink_pkgs"
+            )
+        os.symlink(src, dest)
+    after = installed_versions(venv_dir)
+    return {name: version for name, version in after.items() if name not in before}
+
+
 def install(manifest, manifest_sha256, find_links, interpreter, tool, path,
             install_args=(), install_env=None, state_dir=None, uv_bin=None,
-            keep=KEEP_VERSIONS, pip_noconf=False):
-    """Install ``manifest`` into a new venv for ``path`` and switch to it."""
+            keep=KEEP_VERSIONS, pip_noconf=False, links=(), symlink_pkgs=(), install_pkgs=()):
+    """Install ``manifest`` into a new venv for ``path`` and switch to it.
+
+    ``links`` are distro module paths to link into its site-packages (from
+    ``symlink_pkgs``, recorded in the stamp with ``install_pkgs``).
+    """
     started = time.monotonic()
     paths = VenvPaths(path)
     env = runner.tool_env(install_env)
@@ -155,6 +180,7 @@ def install(manifest, manifest_sha256, find_links, interpreter, tool, path,
                     f"venv {path}: installed packages differ from manifest {manifest.filename}: "
                     f"expected {expected}, found {landed}; the live venv was not changed"
                 )
+            linked = _link(new_dir, links)
             stamp = Stamp(
                 venv_id=manifest.venv_id,
                 spec_id=manifest.spec_id,
@@ -167,6 +193,9 @@ def install(manifest, manifest_sha256, find_links, interpreter, tool, path,
                 install_tool=tool,
                 source=find_links,
                 created=_timestamp(),
+                symlink_pkgs=sorted(symlink_pkgs),
+                linked=linked,
+                install_pkgs=sorted(install_pkgs),
             )
             write_stamp(new_dir, stamp)
             _switch(paths, new_dir)
@@ -215,6 +244,13 @@ def verify(path, deep=False):
                         f"{stamp.python.get('executable')} is gone")
     expected = dict(stamp.seeded)
     expected.update(stamp.versions)
+    expected.update(stamp.linked)
+    for site in site_packages(live):
+        for entry in sorted(os.listdir(site)):
+            full = os.path.join(site, entry)
+            if os.path.islink(full) and not os.path.exists(full):
+                problems.append(f"{full}: link to {os.readlink(full)} is broken "
+                                "(distro package of symlink_pkgs removed?)")
     dists = installed_distributions(live)
     for name, version in sorted(expected.items()):
         if name not in dists:
@@ -225,5 +261,6 @@ def verify(path, deep=False):
         problems.append(f"{name}=={dists[name][0]}: installed but not in the manifest")
     if deep:
         for name, (_version, dist_info) in sorted(dists.items()):
-            problems += record_problems(dist_info, os.path.dirname(dist_info))
+            if name not in stamp.linked:  # distro files are the package manager's to check
+                problems += record_problems(dist_info, os.path.dirname(dist_info))
     return problems

@@ -13,13 +13,20 @@ def python_record(interpreter):
     return {"executable": interpreter.executable, "version": interpreter.version, "tag": interpreter.tag}
 
 
-def is_current(stamp, spec, interpreter, manifest_sha256=None):
-    """True when the installed venv already is ``spec`` built by ``interpreter``.
+def _distro(stamp_value, wanted):
+    return sorted(stamp_value or []) == sorted(wanted or [])
+
+
+def is_current(stamp, spec, interpreter, manifest_sha256=None, symlink_pkgs=(), install_pkgs=()):
+    """True when the installed venv already is ``spec`` built by ``interpreter``,
+    with the same distro packages linked in and ensured.
 
     ``manifest_sha256`` is compared when known (a local repo); a remote repo's
     manifest is immutable per spec id, so the spec id alone decides there.
     """
     if stamp is None:
+        return False
+    if not (_distro(stamp.symlink_pkgs, symlink_pkgs) and _distro(stamp.install_pkgs, install_pkgs)):
         return False
     if stamp.spec_id != spec.spec_id or stamp.venv_id != spec.venv_id:
         return False
@@ -30,7 +37,17 @@ def is_current(stamp, spec, interpreter, manifest_sha256=None):
     return True
 
 
-def changes(stamp, spec, interpreter, manifest=None, rebuild=False):
+def _list_diff(old, new):
+    out = {}
+    if set(new) - set(old):
+        out["added"] = sorted(set(new) - set(old))
+    if set(old) - set(new):
+        out["removed"] = sorted(set(old) - set(new))
+    return out
+
+
+def changes(stamp, spec, interpreter, manifest=None, rebuild=False, symlink_pkgs=(),
+            install_pkgs=()):
     """The ``changes`` dict of installing ``spec`` over ``stamp``.
 
     ``packages`` (installed versions) is present only when the manifest is
@@ -45,12 +62,11 @@ def changes(stamp, spec, interpreter, manifest=None, rebuild=False):
     elif stamp.spec_id != spec.spec_id:
         out["spec_id"] = {"old": stamp.spec_id, "new": spec.spec_id}
     if old_reqs != new_reqs:
-        req_diff = {}
-        if new_reqs - old_reqs:
-            req_diff["added"] = sorted(new_reqs - old_reqs)
-        if old_reqs - new_reqs:
-            req_diff["removed"] = sorted(old_reqs - new_reqs)
-        out["requirements"] = req_diff
+        out["requirements"] = _list_diff(old_reqs, new_reqs)
+    for key, wanted in (("symlink_pkgs", symlink_pkgs), ("install_pkgs", install_pkgs)):
+        diff = _list_diff(getattr(stamp, key, None) or [], wanted or [])
+        if diff:
+            out[key] = diff
     new_python = python_record(interpreter)
     if stamp is not None and stamp.python != new_python:
         out["python"] = {"old": stamp.python, "new": new_python}

@@ -3,8 +3,8 @@
 A builder serves the root of its repo as static files (any web server; nginx
 ``autoindex`` in ``states/venvbuild/repo.sls``), so URLs mirror the layout::
 
-    <repo url>/<platform>/manifests/<venv>-<spec id>.txt
-    <repo url>/<platform>/wheels/            (a directory listing: --find-links)
+    <repo url>[/<release>]/<platform>/manifests/<venv>-<spec id>.txt
+    <repo url>[/<release>]/<platform>/wheels/     (a directory listing: --find-links)
 """
 
 import hashlib
@@ -15,18 +15,20 @@ import requests
 from .errors import RepoError
 from .manifest import Manifest
 from .manifest import manifest_filename
+from .repo import location
 
 
 def _base(repo_url):
     return repo_url.rstrip("/")
 
 
-def manifest_url(repo_url, platform, venv_id, spec_id):
-    return f"{_base(repo_url)}/{platform}/manifests/{manifest_filename(venv_id, spec_id)}"
+def manifest_url(repo_url, platform, venv_id, spec_id, release=None):
+    return (f"{_base(repo_url)}/{location(platform, release)}/manifests/"
+            f"{manifest_filename(venv_id, spec_id)}")
 
 
-def wheels_url(repo_url, platform):
-    return f"{_base(repo_url)}/{platform}/wheels/"
+def wheels_url(repo_url, platform, release=None):
+    return f"{_base(repo_url)}/{location(platform, release)}/wheels/"
 
 
 def choose_builder(target_id, builders, platform):

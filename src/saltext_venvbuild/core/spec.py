@@ -28,11 +28,12 @@ _EGG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 
 
-def check_venv_id(venv_id):
-    if not isinstance(venv_id, str) or not _VENV_ID.match(venv_id):
+def check_venv_id(venv_id, what="venv id"):
+    """A name used in file names and URLs: the venv id, a release name."""
+    if not isinstance(venv_id, str) or not _VENV_ID.fullmatch(venv_id):
         raise SpecError(
-            f"venv id {venv_id!r}: use letters, digits, '.', '_' and '-' only "
-            "(it names manifest files), e.g. 'keystone'"
+            f"{what} {venv_id!r}: use letters, digits, '.', '_' and '-' only "
+            "(it names files and URLs), e.g. 'keystone'"
         )
     return venv_id
 
@@ -71,7 +72,7 @@ def _vcs_to_pep508(text, what):
     url, _, fragment = text.partition("#")
     params = [p for p in fragment.split("&") if p]
     names = [p[len("egg="):] for p in params if p.startswith("egg=")]
-    if not names or not _EGG_NAME.match(names[0]):
+    if not names or not _EGG_NAME.fullmatch(names[0]):
         raise SpecError(
             f"{what} {text!r}: a VCS URL needs a name: write "
             "'name @ git+URL@REF' or 'git+URL@REF#egg=name'"

@@ -30,6 +30,9 @@ class Stamp:
     install_tool: str
     source: str  # where the wheels came from
     created: str
+    symlink_pkgs: list = dataclasses.field(default_factory=list)  # distro packages linked in
+    linked: dict = dataclasses.field(default_factory=dict)  # {name: version} they brought
+    install_pkgs: list = dataclasses.field(default_factory=list)  # distro packages ensured
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -40,7 +43,7 @@ def read_stamp(venv_dir):
     try:
         with open(os.path.join(venv_dir, STAMP_NAME), encoding="utf-8") as handle:
             data = json.load(handle)
-        return Stamp(**{field.name: data[field.name] for field in dataclasses.fields(Stamp)})
+        return Stamp(**{f.name: data[f.name] for f in dataclasses.fields(Stamp) if f.name in data})
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

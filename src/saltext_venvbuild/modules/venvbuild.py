@@ -27,9 +27,12 @@ repo_path, repo_url
     Where the wheel repo lives on this minion; the URL it is served at.
 """
 
+import glob
+import grp
 import json
 import logging
 import os
+import pwd
 import typing
 
 import salt.utils.platform
@@ -50,6 +53,8 @@ from saltext_venvbuild.core.platform import platform_key
 from saltext_venvbuild.core.repo import RepoLayout
 from saltext_venvbuild.core.repo import list_platforms
 from saltext_venvbuild.core.stamp import read_stamp
+from saltext_venvbuild.utils import facts
+from saltext_venvbuild.utils import pkgs
 
 if typing.TYPE_CHECKING:
     __opts__: dict
@@ -92,6 +97,16 @@ OPTIONS = {
     "pip_noconf": False,
     "uv_bin": None,
     "keep_versions": core_installer.KEEP_VERSIONS,
+    "build_pkgs": None,
+    "install_pkgs": None,
+    "pkgs_state": "present",
+    "pkgs_cache_valid_time": 600,
+    "symlink_pkgs": None,
+    "facts_when_changed": None,
+    "facts_dest": "venvbuild",
+    "release": None,
+    "repo_user": None,
+    "repo_group": None,
 }
 
 
@@ -125,12 +140,48 @@ def _options(kwargs):
         opts["install_env"] = core_spec.check_env(opts["install_env"], "install_env")
         opts["install_args"] = core_spec.check_args(opts["install_args"], "install_args")
         opts["keep_versions"] = _positive_int(opts["keep_versions"], "keep_versions")
+        for key in ("build_pkgs", "install_pkgs", "symlink_pkgs"):
+            opts[key] = pkgs.check_names(opts[key], key)
+        core_spec.check_choice(opts["pkgs_state"], core_spec.PACKAGE_STATES, "pkgs_state")
+        opts["facts_when_changed"], opts["facts_dest"] = facts.check(
+            opts["facts_when_changed"], opts["facts_dest"])
+        if opts["release"] is not None:
+            opts["release"] = core_spec.check_venv_id(str(opts["release"]), "release")
+        opts["repo_owner"] = _owner(opts["repo_user"], opts["repo_group"])
     except SpecError as exc:
         raise SaltInvocationError(str(exc)) from None
     if opts["repo_path"] is None:
         opts["repo_path"] = __salt__["config.get"]("venvbuild:repo:path", DEFAULT_REPO_PATH)
     opts["wait_timeout"] = _positive_number(opts["wait_timeout"], "wait_timeout")
+    opts["pkgs_cache_valid_time"] = _positive_number(opts["pkgs_cache_valid_time"],
+                                                     "pkgs_cache_valid_time")
     return opts
+
+
+def _owner(user, group):
+    """``(uid, gid)`` for repo_user/repo_group, or None when neither is set."""
+    if user is None and group is None:
+        return None
+    uid = gid = None
+    try:
+        if user is not None:
+            uid = pwd.getpwnam(str(user)).pw_uid
+        if group is not None:
+            gid = grp.getgrnam(str(group)).gr_gid
+    except KeyError as exc:
+        raise SpecError(f"repo_user/repo_group: {exc.args[0]}; create it or fix the name") from None
+    return uid, gid
+
+
+def _repo(opts, spec):
+    return RepoLayout(opts["repo_path"], spec.platform, release=opts["release"],
+                      owner=opts["repo_owner"])
+
+
+def _distro_args(opts):
+    """The distro packages a venv's stamp records: symlinked ones are ensured too."""
+    return {"symlink_pkgs": opts["symlink_pkgs"],
+            "install_pkgs": sorted(set(opts["install_pkgs"]) | set(opts["symlink_pkgs"]))}
 
 
 def _positive_int(value, what):
@@ -259,8 +310,7 @@ def build_wheels(venv_id, test=False, **kwargs):
     try:
         interp = _interpreter(opts["python"])
         spec = _spec(venv_id, opts, interp)
-        repo = RepoLayout(opts["repo_path"], spec.platform)
-        return _build(spec, repo, interp, opts, test)
+        return _build(spec, _repo(opts, spec), interp, opts, test)
     except VenvbuildError as exc:
         _fail(exc)
 
@@ -289,6 +339,8 @@ def _build(spec, repo, interp, opts, test):
             comment = (f"manifest {manifest.filename} is published; a {opts['package_state']} "
                        "resolution or wheels_rebuild runs only outside test mode")
         return dict(base, changed=bool(changes), changes=changes, pins=None, comment=comment)
+    pkgs.ensure(__salt__, __grains__, opts["build_pkgs"], opts["pkgs_state"],
+                opts["pkgs_cache_valid_time"], f"venv {spec.venv_id}: build_pkgs")
     result = core_builder.Builder(repo, interp, opts["install_tool"], _state_dir(),
                                   uv_bin=opts["uv_bin"]).build(
         spec, build_env=opts["build_env"], rebuild=opts["wheels_rebuild"] or bool(missing),
@@ -304,6 +356,8 @@ def _build(spec, repo, interp, opts, test):
             changes["packages"] = pins
     if result.new_wheels:
         changes["wheels"] = {"added": result.new_wheels}
+    if result.replaced:
+        changes.setdefault("wheels", {})["replaced"] = result.replaced
     return dict(
         base, changed=bool(changes), changes=changes, pins=result.manifest.versions(),
         seconds=round(result.seconds, 2),
@@ -353,14 +407,16 @@ def install(name, venv_id=None, test=False, **kwargs):
 
         # The no-op path: files only. A remote repo's manifest for a spec id does
         # not change unless package_state is latest, so the spec id decides.
+        distro_args = _distro_args(opts)
         if remote:
-            current = alive and core_plan.is_current(stamp, spec, interp)
+            current = alive and core_plan.is_current(stamp, spec, interp, **distro_args)
         else:
-            repo = RepoLayout(opts["repo_path"], spec.platform)
-            manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+            manifest = _repo(opts, spec).read_manifest(spec.venv_id, spec.spec_id)
             current = alive and manifest is not None and core_plan.is_current(
-                stamp, spec, interp, manifest.sha256)
+                stamp, spec, interp, manifest.sha256, **distro_args)
         if current and not forced:
+            if opts["pkgs_state"] == "latest" and distro_args["install_pkgs"]:
+                return _upgrade_pkgs(base, paths, spec, opts, test)
             return dict(base, changed=False, changes={},
                         comment=f"venv {paths.path} is current (spec {spec.spec_id})")
 
@@ -370,6 +426,21 @@ def install(name, venv_id=None, test=False, **kwargs):
         return _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source)
     except VenvbuildError as exc:
         _fail(exc)
+
+
+def _upgrade_pkgs(base, paths, spec, opts, test):
+    """A current venv with ``pkgs_state: latest``: only the distro packages may change."""
+    names = _distro_args(opts)["install_pkgs"]
+    if test:
+        return dict(base, changed=False, changes={}, comment=(
+            f"venv {paths.path} is current; install_pkgs with pkgs_state latest are "
+            "upgraded only outside test mode"))
+    upgraded = pkgs.ensure(__salt__, __grains__, names, "latest", opts["pkgs_cache_valid_time"],
+                           f"venv {paths.path}: install_pkgs")
+    changes = {"distro_packages": upgraded} if upgraded else {}
+    return dict(base, changed=bool(changes), changes=changes,
+                comment=f"venv {paths.path} is current (spec {spec.spec_id})"
+                + (f"; upgraded {', '.join(sorted(upgraded))}" if upgraded else ""))
 
 
 def _find_source(opts, spec):
@@ -398,11 +469,12 @@ def _find_source(opts, spec):
 
 
 def _install_local(base, paths, spec, interp, stamp, alive, opts, test, remote):
-    repo = RepoLayout(opts["repo_path"], spec.platform)
+    repo = _repo(opts, spec)
     manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
     note = "no builder found, built locally; " if remote else ""
     if test:
-        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
+        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"],
+                                    **_distro_args(opts))
         return dict(base, changed=bool(changes), changes=changes, comment=_test_comment(
             paths, spec, manifest, changes, f"wheels for spec {spec.spec_id} would be built "
             "locally, then"))
@@ -413,12 +485,15 @@ def _install_local(base, paths, spec, interp, stamp, alive, opts, test, remote):
 
 
 def _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source):
-    url = core_remote.manifest_url(source["url"], spec.platform, spec.venv_id, spec.spec_id)
+    url = core_remote.manifest_url(source["url"], spec.platform, spec.venv_id, spec.spec_id,
+                                   release=opts["release"])
+    distro_args = _distro_args(opts)
     if test:
         manifest = core_remote.fetch_manifest(url, ca_bundle=opts["ca_bundle"])
-        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
+        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"],
+                                    **distro_args)
         if manifest is not None and alive and not opts["rebuild"] and core_plan.is_current(
-                stamp, spec, interp, manifest.sha256):
+                stamp, spec, interp, manifest.sha256, **distro_args):
             changes = {}
         return dict(base, changed=bool(changes), changes=changes, comment=_test_comment(
             paths, spec, manifest, changes,
@@ -432,14 +507,14 @@ def _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source)
         hint=f"(salt {target} state.apply venvbuild.builder)",
     )
     return _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest,
-                             core_remote.wheels_url(source["url"], spec.platform),
+                             core_remote.wheels_url(source["url"], spec.platform, opts["release"]),
                              f"from {source['how']}")
 
 
 # The options a builder needs to build the same spec (its repo is its own).
 _BUILD_OPTIONS = ("packages", "default_packages", "constraints", "global_constraints",
                   "build_args", "build_env", "python", "install_tool", "package_state",
-                  "pip_noconf")
+                  "pip_noconf", "build_pkgs", "pkgs_state", "release")
 
 
 def _request_build(builder_id, spec, opts):
@@ -477,10 +552,18 @@ def _test_comment(paths, spec, manifest, changes, unbuilt):
 
 
 def _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest, find_links, note):
-    if alive and not opts["rebuild"] and core_plan.is_current(stamp, spec, interp, manifest.sha256):
+    distro_args = _distro_args(opts)
+    if alive and not opts["rebuild"] and core_plan.is_current(
+            stamp, spec, interp, manifest.sha256, **distro_args):
         return dict(base, changed=False, changes={},
                     comment=f"venv {paths.path} is current (spec {spec.spec_id}); {note}")
-    changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"])
+    changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"],
+                                **distro_args)
+    pkg_changes = pkgs.ensure(__salt__, __grains__, distro_args["install_pkgs"], opts["pkgs_state"],
+                              opts["pkgs_cache_valid_time"], f"venv {paths.path}: install_pkgs")
+    if pkg_changes:
+        changes["distro_packages"] = pkg_changes
+    links = pkgs.symlink_sources(__salt__, opts["symlink_pkgs"], interp)
     install_env = dict(opts["install_env"])
     if opts["ca_bundle"]:
         # pip reads PIP_CERT, uv reads SSL_CERT_FILE (not REQUESTS_CA_BUNDLE).
@@ -490,15 +573,35 @@ def _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest, f
         manifest, manifest.sha256, find_links, interp, opts["install_tool"], paths.path,
         install_args=opts["install_args"], install_env=install_env,
         state_dir=_state_dir(), uv_bin=opts["uv_bin"], keep=opts["keep_versions"],
-        pip_noconf=opts["pip_noconf"],
+        pip_noconf=opts["pip_noconf"], links=links, **distro_args,
     )
     _register(paths.path, spec.venv_id)
+    announced = facts.announce(
+        __salt__, _facts_dir(), spec.venv_id, opts["facts_dest"], opts["facts_when_changed"],
+        {"path": paths.path, "old": stamp.spec_id if stamp else None, "new": spec.spec_id,
+         "venv_dir": result.venv_dir, "changes": changes},
+        bus_available=_event_bus_available(),
+    )
     return dict(
         base, changed=True, changes=changes, venv_dir=result.venv_dir,
-        seconds=round(result.seconds, 2),
+        seconds=round(result.seconds, 2), announced=announced,
         comment=(f"venv {paths.path} installed from {manifest.filename} "
                  f"({len(manifest.pins)} packages) in {result.seconds:.1f} s; {note}"),
     )
+
+
+def _event_bus_available():
+    """False for a masterless salt-call with no minion daemon (no event socket)."""
+    if __opts__.get("file_client") != "local":
+        return True
+    sock_dir = __opts__.get("sock_dir") or ""
+    return bool(glob.glob(os.path.join(sock_dir, "minion_event_*_pub.ipc")))
+
+
+def _facts_dir():
+    """``facts.d`` beside the minion's configuration file (the role's /etc/ansible/facts.d)."""
+    conf = __opts__.get("conf_file") or os.path.join(__opts__.get("config_dir", "/etc/salt"), "minion")
+    return os.path.join(os.path.dirname(conf), "facts.d")
 
 
 def remove(name):
@@ -627,8 +730,9 @@ def repo_info():
 def venv_configs():
     """
     Return the venvs of this minion's pillar (``venvbuild:venvs``), each merged
-    over ``venvbuild:defaults``, with ``repo_path`` from ``venvbuild:repo:path``
-    and ``builder_target``/``builder_tgt_type`` from ``venvbuild:builder``
+    over ``venvbuild:defaults``, with ``repo_path``/``repo_user``/``repo_group``
+    from ``venvbuild:repo`` (``path``, ``user``, ``group``) and
+    ``builder_target``/``builder_tgt_type`` from ``venvbuild:builder``
     unless the venv sets them: the arguments of one ``venvbuild.installed``
     state each (``path`` is its ``name``).
 
@@ -644,6 +748,8 @@ def venv_configs():
     builder = data.get("builder") or {}
     inherited = {
         "repo_path": repo.get("path"),
+        "repo_user": repo.get("user"),
+        "repo_group": repo.get("group"),
         "builder_target": builder.get("target"),
         "builder_tgt_type": builder.get("tgt_type"),
     }

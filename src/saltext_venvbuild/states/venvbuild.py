@@ -87,6 +87,16 @@ def installed(
     pip_noconf=None,
     uv_bin=None,
     keep_versions=None,
+    build_pkgs=None,
+    install_pkgs=None,
+    pkgs_state=None,
+    pkgs_cache_valid_time=None,
+    symlink_pkgs=None,
+    facts_when_changed=None,
+    facts_dest=None,
+    release=None,
+    repo_user=None,
+    repo_group=None,
 ):
     """
     Ensure the venv at ``name`` holds exactly the wheels of its spec.
@@ -152,6 +162,27 @@ def installed(
         Path of the uv binary, when it is neither on PATH nor beside Salt.
     keep_versions
         How many venv directories to keep, the live one included (default 2).
+    build_pkgs
+        Distro packages needed to build the wheels, installed through Salt's
+        ``pkg`` before a local build.
+    install_pkgs
+        Distro packages the venv needs at run time, installed through ``pkg``.
+    pkgs_state
+        ``present`` (default) or ``latest`` for build_pkgs/install_pkgs.
+    pkgs_cache_valid_time
+        Seconds the package database stays fresh before a refresh (apt; default 600).
+    symlink_pkgs
+        Distro packages whose Python modules are linked into the venv (found with
+        ``pkg.file_list``; top-level entries of site-/dist-packages only).
+    facts_when_changed
+        List of ``{section, option, value}`` set as grains ``<facts_dest>:<section>:<option>``
+        and in ``<config dir>/facts.d/<facts_dest>.fact`` when the venv changed.
+    facts_dest
+        Name of the facts grain and file (default ``venvbuild``).
+    release
+        Release level of the repo layout: ``<repo>/<release>/<platform>/``.
+    repo_user, repo_group
+        Owner of what a local build writes into the repo.
     """
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
     kwargs = _given(
@@ -162,7 +193,11 @@ def installed(
         wheels_rebuild=wheels_rebuild, repo_path=repo_path, repo_url=repo_url, builder=builder,
         builder_target=builder_target, builder_tgt_type=builder_tgt_type, wheel_build=wheel_build,
         wait_timeout=wait_timeout, request_build=request_build, ca_bundle=ca_bundle,
-        pip_noconf=pip_noconf, uv_bin=uv_bin, keep_versions=keep_versions,
+        pip_noconf=pip_noconf, uv_bin=uv_bin, keep_versions=keep_versions, build_pkgs=build_pkgs,
+        install_pkgs=install_pkgs, pkgs_state=pkgs_state,
+        pkgs_cache_valid_time=pkgs_cache_valid_time, symlink_pkgs=symlink_pkgs,
+        facts_when_changed=facts_when_changed, facts_dest=facts_dest, release=release,
+        repo_user=repo_user, repo_group=repo_group,
     )
     res = _run(ret, "venvbuild.install", name, venv_id=venv_id, **kwargs)
     if res and res["changes"] and not __opts__.get("test"):
@@ -189,6 +224,12 @@ def wheels_built(
     repo_path=None,
     pip_noconf=None,
     uv_bin=None,
+    build_pkgs=None,
+    pkgs_state=None,
+    pkgs_cache_valid_time=None,
+    release=None,
+    repo_user=None,
+    repo_group=None,
 ):
     """
     Ensure the wheels and manifest of venv ``name``'s spec are published in the repo.
@@ -196,7 +237,11 @@ def wheels_built(
     name
         The venv id (``keystone``): manifests are named ``<name>-<spec id>.txt``.
 
-    The other arguments are those of :func:`installed` that decide the build.
+    The other arguments are those of :func:`installed` that decide the build,
+    and the builder's: ``build_pkgs`` (installed through ``pkg`` before a
+    build), ``pkgs_state``, ``pkgs_cache_valid_time``, ``release`` (repo layout
+    ``<repo>/<release>/<platform>``), ``repo_user``/``repo_group`` (owner of
+    the published files).
     Reports changes only when a new or different manifest was published.
     """
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
@@ -205,6 +250,8 @@ def wheels_built(
         global_constraints=global_constraints, python=python, install_tool=install_tool,
         build_args=build_args, build_env=build_env, package_state=package_state,
         wheels_rebuild=wheels_rebuild, repo_path=repo_path, pip_noconf=pip_noconf, uv_bin=uv_bin,
+        build_pkgs=build_pkgs, pkgs_state=pkgs_state, pkgs_cache_valid_time=pkgs_cache_valid_time,
+        release=release, repo_user=repo_user, repo_group=repo_group,
     )
     _run(ret, "venvbuild.build_wheels", name, **kwargs)
     return ret

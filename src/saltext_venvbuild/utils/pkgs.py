@@ -1,0 +1,82 @@
+"""Distro packages through Salt's ``pkg`` module: build_pkgs, install_pkgs,
+symlink_pkgs (the role's venv_*_distro_package_list and venv_packages_to_symlink)."""
+
+import logging
+import re
+
+from salt.exceptions import CommandExecutionError
+
+from saltext_venvbuild.core import distro
+from saltext_venvbuild.core.errors import SpecError
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_:~-]*$")
+
+
+def check_names(names, what):
+    """A sorted list of distro package names; refuses anything that is not one."""
+    if names is None:
+        return []
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise SpecError(f"{what} must be a list of package names, not {names!r}")
+    for name in names:
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise SpecError(f"{what}: {name!r} is not a distro package name")
+    return sorted(set(names))
+
+
+def _as_dict(value, names):
+    """pkg.version / pkg.latest_version return a string for one name, a dict for more."""
+    if isinstance(value, dict):
+        return value
+    return {names[0]: value or ""}
+
+
+def refresh(salt, grains, cache_valid_time):
+    """Refresh the package database, at most every ``cache_valid_time`` seconds (apt).
+
+    apt's refresh honours the interval (the role's venv_distro_cache_valid_time);
+    dnf/zypper keep their own metadata expiry, so they are left to it.
+    """
+    if grains.get("os_family") == "Debian":
+        salt["pkg.refresh_db"](cache_valid_time=int(cache_valid_time))
+
+
+def ensure(salt, grains, names, state, cache_valid_time, what):
+    """Install missing ``names`` (and, with ``latest``, upgrade them); return pkg's changes."""
+    if not names:
+        return {}
+    try:
+        refresh(salt, grains, cache_valid_time)
+        installed = _as_dict(salt["pkg.version"](*names), names)
+        wanted = [{name: None} for name in names if not installed.get(name)]
+        if state == "latest":
+            newer = _as_dict(salt["pkg.latest_version"](*names, refresh=False), names)
+            wanted += [{name: newer[name]} for name in names
+                       if installed.get(name) and newer.get(name)]
+        if not wanted:
+            return {}
+        # A dict without a version installs the candidate version.
+        pkgs = [name if version is None else {name: version}
+                for item in wanted for name, version in item.items()]
+        log.info("venvbuild: %s: installing %s", what, pkgs)
+        return salt["pkg.install"](pkgs=pkgs, refresh=False) or {}
+    except CommandExecutionError as exc:
+        raise CommandExecutionError(
+            f"{what}: distro packages {', '.join(names)} could not be installed: {exc}"
+        ) from None
+
+
+def symlink_sources(salt, names, interpreter):
+    """The top-level Python entries of each package of ``names``, for the venv's Python."""
+    sources = []
+    for name in names:
+        listing = salt["pkg.file_list"](name)
+        files = listing.get("files", []) if isinstance(listing, dict) else []
+        if isinstance(listing, dict) and listing.get("errors") and not files:
+            raise SpecError(
+                f"symlink_pkgs: cannot list the files of {name}: {'; '.join(listing['errors'])}"
+            )
+        sources += distro.python_entries(name, files, interpreter.major, interpreter.minor)
+    return sources

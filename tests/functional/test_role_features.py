@@ -1,0 +1,438 @@
+"""Every feature of the python_venv_build role, through the real state module.
+
+One test (or more) per row of docs/mapping.md; the row is named in each test's
+docstring. Real pip, uv, git, openssl and Debian packages; no package index.
+"""
+
+import configparser
+import http.server
+import os
+import shutil
+import ssl
+import subprocess
+import threading
+
+import pytest
+
+import sdists
+from saltext_venvbuild.core.builder import Builder
+from saltext_venvbuild.core.manifest import read_manifest
+from saltext_venvbuild.core.stamp import installed_versions
+
+OTHER_PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture
+def base(tmp_path, build_args):
+    return {
+        "repo_path": str(tmp_path / "repo"),
+        "build_args": build_args,
+        "install_tool": "uv",
+    }
+
+
+def venv(tmp_path, name="app"):
+    return str(tmp_path / "venvs" / name)
+
+
+def versions(path):
+    return installed_versions(os.path.realpath(path))
+
+
+def py(path, code):
+    return subprocess.run([os.path.join(path, "bin", "python"), "-c", code],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def only_manifest(repo_path):
+    found = []
+    for root, _dirs, files in os.walk(repo_path):
+        if root.endswith("manifests"):
+            found += [os.path.join(root, f) for f in files]
+    assert len(found) == 1, found
+    return read_manifest(found[0])
+
+
+# -- packages, default_packages, constraints, global_constraints, package_state ------
+
+
+def test_default_packages_are_merged_with_packages(states, modules, tmp_path, base):
+    """venv_default_pip_packages -> default_packages"""
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"],
+                                     default_packages=["vbdep==1.0"], **base)
+    assert ret.result is True, ret.comment
+    assert ret.changes["requirements"] == {"added": ["vbapp", "vbdep==1.0"]}
+    assert versions(venv(tmp_path)) == {"vbapp": "1.0", "vbdep": "1.0"}
+    assert modules.venvbuild.status(venv(tmp_path))["requirements"] == ["vbapp", "vbdep==1.0"]
+
+
+def test_global_constraints_apply_with_constraints(states, tmp_path, base):
+    """venv_build_global_constraints -> global_constraints, venv_build_constraints -> constraints"""
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"],
+                                     global_constraints=["vbdep<1.1"], **base)
+    assert ret.result is True, ret.comment
+    assert versions(venv(tmp_path))["vbdep"] == "1.0"  # 1.1 is available, the pin holds
+    clash = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"],
+                                       global_constraints=["vbdep<1.1"],
+                                       constraints=["vbdep==1.1"], **base)
+    assert clash.result is False
+    assert "vbdep" in clash.comment
+    assert versions(venv(tmp_path))["vbdep"] == "1.0", "a failed build touched the venv"
+
+
+@pytest.fixture
+def private_index(tmp_path):
+    """A find-links directory of its own, with vbdep 1.0 only (1.1 is added by the test)."""
+    path = tmp_path / "index"
+    sdists.make_index(path, [("vbdep", "1.0"), ("vbapp", "1.0")])
+    return path
+
+
+def test_package_state_latest_upgrades_within_constraints(states, tmp_path, private_index):
+    """venv_pip_package_state -> package_state"""
+    args = {"repo_path": str(tmp_path / "repo"), "install_tool": "uv",
+            "build_args": ["--no-index", "--find-links", str(private_index)],
+            "package_state": "latest"}
+    first = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"], **args)
+    capped = states.venvbuild.installed(name=venv(tmp_path, "capped"), packages=["vbapp"],
+                                        constraints=["vbdep<1.1"], **args)
+    assert first.result is True and capped.result is True
+    assert versions(venv(tmp_path))["vbdep"] == "1.0"
+
+    sdists.make_sdist("vbdep", "1.1", private_index)  # a new release appears upstream
+    upgraded = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"], **args)
+    assert upgraded.result is True, upgraded.comment
+    assert upgraded.changes["packages"] == {"changed": {"vbdep": {"old": "1.0", "new": "1.1"}}}
+    assert "manifest" in upgraded.changes and "spec_id" not in upgraded.changes
+    assert versions(venv(tmp_path))["vbdep"] == "1.1"
+
+    within = states.venvbuild.installed(name=venv(tmp_path, "capped"), packages=["vbapp"],
+                                        constraints=["vbdep<1.1"], **args)
+    assert within.result is True and within.changes == {}
+    assert versions(venv(tmp_path, "capped"))["vbdep"] == "1.0"
+
+    again = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"], **args)
+    assert again.result is True and again.changes == {}
+
+
+def test_present_does_not_upgrade(states, tmp_path, private_index):
+    """venv_pip_package_state: present builds a spec once"""
+    args = {"repo_path": str(tmp_path / "repo"), "install_tool": "uv",
+            "build_args": ["--no-index", "--find-links", str(private_index)]}
+    assert states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"], **args).result
+    sdists.make_sdist("vbdep", "1.1", private_index)
+    again = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"], **args)
+    assert again.result is True and again.changes == {}
+    assert versions(venv(tmp_path))["vbdep"] == "1.0"
+
+
+# -- git sources ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def git_repo(tmp_path):
+    """A local git repository of vbdep at version 2.0, tagged v2.0."""
+    if not shutil.which("git"):
+        pytest.skip("git is not installed")
+    repo = tmp_path / "vbdep.git"
+    shutil.copytree(sdists.PACKAGES / "vbdep", repo)
+    (repo / "VBVERSION").write_text("2.0\n")
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t.invalid",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t.invalid")
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "vbdep 2.0"],
+                ["tag", "v2.0"]):
+        subprocess.run(["git", *cmd], cwd=repo, env=env, check=True)
+    return repo
+
+
+@pytest.mark.parametrize("form", ["pep508", "egg"])
+def test_git_source_constraints_are_built_and_pinned(states, tmp_path, base, git_repo, form):
+    """venv_build_constraints with git references"""
+    url = f"git+file://{git_repo}@v2.0"
+    constraint = f"vbdep @ {url}" if form == "pep508" else f"{url}#egg=vbdep"
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"],
+                                     constraints=[constraint], **base)
+    assert ret.result is True, ret.comment
+    manifest = only_manifest(base["repo_path"])
+    # The manifest pins the built version by name: targets install vbdep==2.0 from the wheel.
+    assert manifest.versions() == {"vbapp": "1.0", "vbdep": "2.0"}
+    assert any(line.startswith("vbdep==2.0 --hash=sha256:") for line in manifest.render().splitlines())
+    assert versions(venv(tmp_path))["vbdep"] == "2.0"
+
+
+# -- build_args, build_env, install_args, install_env, pip_noconf, ca_bundle ---------
+
+
+def test_build_env_reaches_the_build(states, tmp_path, sdist_dir):
+    """venv_pip_build_env -> build_env (and venv_pip_build_args -> build_args)"""
+    args = {"repo_path": str(tmp_path / "repo"), "install_tool": "uv",
+            "build_args": ["--no-index"]}
+    without = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"], **args)
+    assert without.result is False  # no index, no find-links: nothing to build from
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"],
+                                     build_env={"PIP_FIND_LINKS": str(sdist_dir)}, **args)
+    assert ret.result is True, ret.comment
+
+
+def test_install_args_and_install_env(states, tmp_path, base):
+    """venv_pip_install_args -> install_args, venv_pip_install_env -> install_env"""
+    cache = tmp_path / "uv-cache"
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                     install_env={"UV_CACHE_DIR": str(cache)},
+                                     install_args=["--compile-bytecode"], **base)
+    assert ret.result is True, ret.comment
+    assert cache.is_dir() and any(cache.iterdir()), "install_env did not reach uv"
+    site = os.path.dirname(py(venv(tmp_path), "import vbdep, os; print(os.path.dirname(vbdep.__file__))"))
+    assert os.listdir(os.path.join(site, "vbdep", "__pycache__")), "install_args did not reach uv"
+
+
+def test_pip_noconf_ignores_pip_config(states, tmp_path, base):
+    """venv_pip_upgrade_noconf -> pip_noconf"""
+    bad = tmp_path / "pip.conf"
+    bad.write_text("[global]\nconstraint = /nonexistent/venvbuild-constraints.txt\n")
+    args = dict(base, install_tool="pip", build_env={"PIP_CONFIG_FILE": str(bad)})
+    broken = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"], **args)
+    assert broken.result is False
+    assert "venvbuild-constraints.txt" in broken.comment
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                     pip_noconf=True, **args)
+    assert ret.result is True, ret.comment
+
+
+@pytest.fixture
+def https_repo(tmp_path):
+    """Serve tmp_path/served over HTTPS with a self-signed certificate (openssl)."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    served = tmp_path / "served"
+    served.mkdir()
+    cert, key = tmp_path / "ca.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"path": str(served), "url": f"https://127.0.0.1:{httpd.server_address[1]}",
+               "ca": str(cert)}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("tool", ["uv", "pip"])
+def test_ca_bundle_for_an_https_repo_with_a_release_level(states, tmp_path, build_args,
+                                                         https_repo, tool):
+    """openstack_repo_url -> repo_url, CA bundle for requests, pip and uv, release level"""
+    built = states.venvbuild.wheels_built(name="app", packages=["vbapp", "vbdep==1.0"],
+                                          build_args=build_args, repo_path=https_repo["path"],
+                                          release="2025.2", install_tool=tool)
+    assert built.result is True, built.comment
+    args = {"packages": ["vbapp", "vbdep==1.0"], "build_args": build_args, "venv_id": "app",
+            "repo_url": https_repo["url"], "release": "2025.2", "install_tool": tool,
+            "wait_timeout": 1}
+    untrusted = states.venvbuild.installed(name=venv(tmp_path), **args)
+    assert untrusted.result is False
+    assert "ca_bundle" in untrusted.comment
+    ret = states.venvbuild.installed(name=venv(tmp_path), ca_bundle=https_repo["ca"], **args)
+    assert ret.result is True, ret.comment
+    assert versions(venv(tmp_path)) == {"vbapp": "1.0", "vbdep": "1.0"} | (
+        {"pip": versions(venv(tmp_path))["pip"]} if tool == "pip" else {})
+
+
+# -- python, one builder environment per interpreter --------------------------------
+
+
+def test_python_per_venv_with_a_builder_env_each(states, loaders, tmp_path, base):
+    """venv_python_executable -> python"""
+    if not os.path.exists(OTHER_PYTHON):
+        pytest.skip(f"{OTHER_PYTHON} is not on this machine")
+    one = states.venvbuild.installed(name=venv(tmp_path, "one"), packages=["vbdep==1.0"], **base)
+    two = states.venvbuild.installed(name=venv(tmp_path, "two"), packages=["vbdep==1.1"],
+                                     python=OTHER_PYTHON, **base)
+    assert one.result is True and two.result is True, (one.comment, two.comment)
+    assert py(venv(tmp_path, "two"), "import sys; print(sys.base_prefix)") == "/usr"
+    builders = os.listdir(os.path.join(loaders.opts["cachedir"], "venvbuild", "builders"))
+    real = {os.path.realpath(py(venv(tmp_path, n), "import sys; print(sys._base_executable)"))
+            for n in ("one", "two")}
+    assert len(real) == 2
+    expected = set()
+    for exe in real:
+        interp = type("I", (), {"tag": "cp311", "executable": exe})
+        expected.add(os.path.basename(Builder.__new__(Builder).__class__(
+            None, interp, "uv", "/x").env_dir))
+    assert expected <= set(builders), (expected, builders)
+
+
+# -- rebuild, wheels_rebuild ---------------------------------------------------------
+
+
+def test_wheels_rebuild_keeps_wheels_other_venvs_use(states, tmp_path, base):
+    """venv_wheels_rebuild -> wheels_rebuild (and venv_rebuild -> rebuild)"""
+    x = states.venvbuild.installed(name=venv(tmp_path, "x"), venv_id="x",
+                                   packages=["vbapp", "vbdep==1.0"], **base)
+    y = states.venvbuild.installed(name=venv(tmp_path, "y"), venv_id="y",
+                                   packages=["vbdep==1.0"], **base)
+    assert x.result is True and y.result is True
+    wheels = [os.path.join(r, f) for r, _d, fs in os.walk(base["repo_path"]) for f in fs
+              if f.endswith(".whl")]
+    vbdep = next(w for w in wheels if os.path.basename(w).startswith("vbdep-1.0"))
+    vbapp = next(w for w in wheels if os.path.basename(w).startswith("vbapp-1.0"))
+    vbdep_bytes = open(vbdep, "rb").read()
+    with open(vbapp, "wb") as handle:
+        handle.write(b"an interrupted download")  # a damaged wheel, as the role feared
+
+    ret = states.venvbuild.wheels_built(name="x", packages=["vbapp", "vbdep==1.0"],
+                                        wheels_rebuild=True, build_args=base["build_args"],
+                                        repo_path=base["repo_path"], install_tool="uv")
+    assert ret.result is True, ret.comment
+    assert ret.changes["wheels"]["replaced"] == [os.path.basename(vbapp)]
+    assert open(vbdep, "rb").read() == vbdep_bytes, "a wheel another venv uses was replaced"
+    fresh = states.venvbuild.installed(name=venv(tmp_path, "y"), venv_id="y",
+                                       packages=["vbdep==1.0"], rebuild=True, **base)
+    assert fresh.result is True and fresh.changes == {"rebuilt": True}
+    again = states.venvbuild.installed(name=venv(tmp_path, "x2"), venv_id="x",
+                                       packages=["vbapp", "vbdep==1.0"], **base)
+    assert again.result is True, again.comment
+
+
+# -- distro packages -----------------------------------------------------------------
+
+
+def test_symlink_pkgs_link_distro_modules(states, modules, tmp_path, base):
+    """venv_packages_to_symlink -> symlink_pkgs"""
+    if not os.path.isdir("/usr/lib/python3/dist-packages/yaml") or not os.path.exists(OTHER_PYTHON):
+        pytest.skip("python3-yaml (Debian) is not installed")
+    args = dict(base, python=OTHER_PYTHON, pkgs_cache_valid_time=10**9)
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                     symlink_pkgs=["python3-yaml"], **args)
+    assert ret.result is True, ret.comment
+    assert ret.changes["symlink_pkgs"] == {"added": ["python3-yaml"]}
+    site = py(venv(tmp_path), "import vbdep, os; print(os.path.dirname(os.path.dirname(vbdep.__file__)))")
+    assert os.readlink(os.path.join(site, "yaml")) == "/usr/lib/python3/dist-packages/yaml"
+    assert py(venv(tmp_path), "import yaml; print(yaml.safe_load('a: 1'))") == "{'a': 1}"
+    assert modules.venvbuild.verify(venv(tmp_path), deep=True) == {"ok": True, "problems": []}
+    assert "pyyaml" in modules.venvbuild.status(venv(tmp_path))["linked"]
+
+    assert states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                      symlink_pkgs=["python3-yaml"], **args).changes == {}
+    dropped = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"], **args)
+    assert dropped.changes["symlink_pkgs"] == {"removed": ["python3-yaml"]}
+    assert not os.path.lexists(os.path.join(os.path.realpath(venv(tmp_path)),
+                                            os.path.relpath(site, venv(tmp_path)), "yaml"))
+
+
+def test_symlink_pkgs_refuses_a_package_without_python_modules(states, tmp_path, base):
+    """venv_packages_to_symlink: a clear error, nothing changed"""
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                     symlink_pkgs=["coreutils"], pkgs_cache_valid_time=10**9,
+                                     **base)
+    assert ret.result is False
+    assert "coreutils installs no Python 3 module" in ret.comment
+    assert not os.path.lexists(venv(tmp_path))
+
+
+APT_PACKAGES = ["sl", "figlet"]
+
+
+@pytest.fixture
+def apt_packages(modules):
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("installing Debian packages needs root and apt")
+    modules.pkg.remove(pkgs=APT_PACKAGES)
+    yield APT_PACKAGES
+    modules.pkg.remove(pkgs=APT_PACKAGES)
+
+
+def test_build_pkgs_and_install_pkgs_through_salt_pkg(states, modules, tmp_path, base,
+                                                      apt_packages):
+    """venv_build_distro_package_list -> build_pkgs, venv_install_distro_package_list ->
+    install_pkgs, venv_distro_package_state -> pkgs_state, venv_distro_cache_valid_time ->
+    pkgs_cache_valid_time"""
+    build_pkg, install_pkg = apt_packages
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                     build_pkgs=[build_pkg], install_pkgs=[install_pkg],
+                                     pkgs_state="present", pkgs_cache_valid_time=3600, **base)
+    assert ret.result is True, ret.comment
+    assert modules.pkg.version(build_pkg), "build_pkgs not installed"
+    assert modules.pkg.version(install_pkg), "install_pkgs not installed"
+    assert install_pkg in ret.changes["distro_packages"]
+    assert ret.changes["install_pkgs"] == {"added": [install_pkg]}
+    again = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                       build_pkgs=[build_pkg], install_pkgs=[install_pkg],
+                                       pkgs_state="present", pkgs_cache_valid_time=3600, **base)
+    assert again.result is True and again.changes == {}
+    latest = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                        build_pkgs=[build_pkg], install_pkgs=[install_pkg],
+                                        pkgs_state="latest", pkgs_cache_valid_time=3600, **base)
+    assert latest.result is True and latest.changes == {}  # already the newest version
+
+
+# -- facts and events ----------------------------------------------------------------
+
+
+def test_facts_when_changed(states, modules, loaders, tmp_path, base):
+    """venv_facts_when_changed -> facts_when_changed, venv_facts_dest -> facts_dest"""
+    facts = [{"section": "app", "option": "venv_tag", "value": "1.0"}]
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                     facts_when_changed=facts, facts_dest="vbfacts", **base)
+    assert ret.result is True, ret.comment
+    assert modules.grains.get("vbfacts:app:venv_tag") == "1.0"
+    fact_file = os.path.join(os.path.dirname(loaders.opts["conf_file"]), "facts.d", "vbfacts.fact")
+    parser = configparser.ConfigParser()
+    parser.read(fact_file)
+    assert parser.get("app", "venv_tag") == "1.0"
+    mtime = os.stat(fact_file).st_mtime_ns
+
+    facts[0]["value"] = "2.0"
+    unchanged = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                           facts_when_changed=facts, facts_dest="vbfacts", **base)
+    assert unchanged.changes == {}
+    assert os.stat(fact_file).st_mtime_ns == mtime, "facts were set without a venv change"
+    changed = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.1"],
+                                         facts_when_changed=facts, facts_dest="vbfacts", **base)
+    assert changed.result is True
+    assert modules.grains.get("vbfacts:app:venv_tag") == "2.0"
+
+
+# -- repo ownership and release level ------------------------------------------------
+
+
+def test_repo_owner_and_release_level(states, tmp_path, base):
+    """venv_build_host_user_name/_group_name -> repo_user/repo_group, os-releases/<release>"""
+    if os.geteuid() != 0:
+        pytest.skip("changing ownership needs root")
+    import grp  # pylint: disable=import-outside-toplevel
+    import pwd  # pylint: disable=import-outside-toplevel
+
+    user, group = "nobody", grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name
+    ret = states.venvbuild.wheels_built(name="app", packages=["vbdep==1.0"], release="2025.2",
+                                        repo_user=user, repo_group=group,
+                                        build_args=base["build_args"],
+                                        repo_path=base["repo_path"], install_tool="uv")
+    assert ret.result is True, ret.comment
+    (platform,) = os.listdir(os.path.join(base["repo_path"], "2025.2"))
+    platform_dir = os.path.join(base["repo_path"], "2025.2", platform)
+    for sub in ("wheels", "manifests"):
+        for name in os.listdir(os.path.join(platform_dir, sub)):
+            st = os.stat(os.path.join(platform_dir, sub, name))
+            assert (st.st_uid, st.st_gid) == (pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid)
+    bad = states.venvbuild.wheels_built(name="app", packages=["vbdep==1.0"],
+                                        repo_user="no-such-user-venvbuild",
+                                        repo_path=base["repo_path"])
+    assert bad.result is False and "no-such-user-venvbuild" in bad.comment
