@@ -57,7 +57,7 @@ class Builder:
             "build_args": list(build_args),
         }
 
-    def ensure_env(self, global_constraints, build_args, env, log_path):
+    def ensure_env(self, global_constraints, build_args, env, log_path, ca_bundle=None):
         """Create or refresh the builder environment (pip, setuptools, wheel)."""
         record = self._ready_record(global_constraints, build_args)
         with fsutil.file_lock(self.env_dir + ".lock"):
@@ -82,7 +82,8 @@ class Builder:
                     [self.interpreter.executable, "-m", "venv", "--clear", self.env_dir],
                     BuildError, what, env=env, log_path=log_path,
                 )
-                install = [self.env_python, "-m", "pip", "install", "--upgrade"]
+                install = [self.env_python, "-m", "pip", "install", "--upgrade",
+                           *runner.cert_args("pip", ca_bundle)]
             runner.run(
                 install + list(BUILDER_PACKAGES) + ["-c", cons] + list(build_args),
                 BuildError, f"{what}: installing {', '.join(BUILDER_PACKAGES)}",
@@ -92,7 +93,7 @@ class Builder:
 
     # -- building ----------------------------------------------------------------
 
-    def build(self, spec, build_env=None, rebuild=False, pip_noconf=False):
+    def build(self, spec, build_env=None, rebuild=False, pip_noconf=False, ca_bundle=None):
         """Build ``spec``'s wheels and publish its manifest; return a BuildResult.
 
         ``rebuild`` ignores published wheels and pip's cache, so every wheel is
@@ -101,7 +102,7 @@ class Builder:
         replaced; new files are added. Nothing is ever deleted.
         """
         started = time.monotonic()
-        env = runner.tool_env(build_env)
+        env = runner.tool_env(build_env, ca_bundle)
         if pip_noconf:
             env["PIP_CONFIG_FILE"] = os.devnull
         log_dir = os.path.join(self.state_dir, "logs")
@@ -110,7 +111,7 @@ class Builder:
         with open(log_path, "w", encoding="utf-8") as log:
             log.write(f"# venvbuild build of {spec.venv_id} spec {spec.spec_id} on {spec.platform}\n")
 
-        self.ensure_env(spec.global_constraints, spec.build_args, env, log_path)
+        self.ensure_env(spec.global_constraints, spec.build_args, env, log_path, ca_bundle)
         with self.repo.lock(f"build-{spec.venv_id}"):
             previous = self.repo.read_manifest(spec.venv_id, spec.spec_id)
             before = set(os.listdir(self.repo.wheels_dir)) if os.path.isdir(self.repo.wheels_dir) else set()
@@ -133,7 +134,7 @@ class Builder:
                     cmd += ["--no-cache-dir"]
                 else:
                     cmd += ["--find-links", self.repo.wheels_dir]
-                cmd += list(spec.build_args)
+                cmd += runner.cert_args("pip", ca_bundle) + list(spec.build_args)
                 runner.run(
                     cmd, BuildError,
                     f"venv {spec.venv_id}: building wheels for spec {spec.spec_id}",

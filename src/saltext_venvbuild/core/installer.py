@@ -103,14 +103,14 @@ def _create_venv(tool, interpreter, venv_dir, env, log_path, uv_bin):
                    InstallError, what, env=env, log_path=log_path)
 
 
-def _install_cmd(tool, venv_dir, find_links, lock_file, install_args, uv_bin):
+def _install_cmd(tool, venv_dir, find_links, lock_file, install_args, uv_bin, ca_bundle):
     python = os.path.join(venv_dir, "bin", "python")
     if tool == "uv":
         cmd = [runner.find_uv(uv_bin), "pip", "install", "--python", python]
     else:
         cmd = [python, "-m", "pip", "install"]
     return cmd + ["--no-index", "--find-links", find_links, "--require-hashes",
-                  "-r", lock_file] + list(install_args)
+                  "-r", lock_file] + runner.cert_args(tool, ca_bundle) + list(install_args)
 
 
 def _link(venv_dir, links):
@@ -135,7 +135,8 @@ def _link(venv_dir, links):
 
 def install(manifest, manifest_sha256, find_links, interpreter, tool, path,
             install_args=(), install_env=None, state_dir=None, uv_bin=None,
-            keep=KEEP_VERSIONS, pip_noconf=False, links=(), symlink_pkgs=(), install_pkgs=()):
+            keep=KEEP_VERSIONS, pip_noconf=False, links=(), symlink_pkgs=(), install_pkgs=(),
+            ca_bundle=None):
     """Install ``manifest`` into a new venv for ``path`` and switch to it.
 
     ``links`` are distro module paths to link into its site-packages (from
@@ -143,7 +144,7 @@ def install(manifest, manifest_sha256, find_links, interpreter, tool, path,
     """
     started = time.monotonic()
     paths = VenvPaths(path)
-    env = runner.tool_env(install_env)
+    env = runner.tool_env(install_env, ca_bundle)
     if pip_noconf:
         env["PIP_CONFIG_FILE"] = os.devnull
     os.makedirs(paths.versions_dir, mode=0o755, exist_ok=True)
@@ -166,7 +167,7 @@ def install(manifest, manifest_sha256, find_links, interpreter, tool, path,
             lock_file = os.path.join(new_dir, "venvbuild-lock.txt")
             fsutil.atomic_write(lock_file, manifest.render())
             runner.run(
-                _install_cmd(tool, new_dir, find_links, lock_file, install_args, uv_bin),
+                _install_cmd(tool, new_dir, find_links, lock_file, install_args, uv_bin, ca_bundle),
                 InstallError,
                 f"venv {path}: installing {len(manifest.pins)} wheels of manifest "
                 f"{manifest.filename} from {find_links}",

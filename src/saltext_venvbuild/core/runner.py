@@ -16,11 +16,23 @@ BASE_ENV = {
 }
 
 
-def tool_env(extra=None):
+def tool_env(extra=None, ca_bundle=None):
+    """The environment of a pip/uv run; ``ca_bundle`` for uv (pip gets ``--cert``)."""
     env = dict(os.environ)
     env.update(BASE_ENV)
+    if ca_bundle:
+        # uv reads SSL_CERT_FILE, not REQUESTS_CA_BUNDLE or PIP_CERT; pip's
+        # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override its --cert.
+        for var in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT"):
+            env[var] = ca_bundle
     env.update(extra or {})
     return env
+
+
+def cert_args(tool, ca_bundle):
+    """pip's ``--cert``: on pip's command line, since a ``cert`` in pip's config file
+    takes precedence over the PIP_CERT variable."""
+    return ["--cert", ca_bundle] if ca_bundle and tool == "pip" else []
 
 
 def tail(text, lines=25, chars=3000):

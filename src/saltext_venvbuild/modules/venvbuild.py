@@ -344,7 +344,7 @@ def _build(spec, repo, interp, opts, test):
     result = core_builder.Builder(repo, interp, opts["install_tool"], _state_dir(),
                                   uv_bin=opts["uv_bin"]).build(
         spec, build_env=opts["build_env"], rebuild=opts["wheels_rebuild"] or bool(missing),
-        pip_noconf=opts["pip_noconf"],
+        pip_noconf=opts["pip_noconf"], ca_bundle=opts["ca_bundle"],
     )
     changes = {}
     if result.changed:
@@ -564,15 +564,11 @@ def _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest, f
     if pkg_changes:
         changes["distro_packages"] = pkg_changes
     links = pkgs.symlink_sources(__salt__, opts["symlink_pkgs"], interp)
-    install_env = dict(opts["install_env"])
-    if opts["ca_bundle"]:
-        # pip reads PIP_CERT, uv reads SSL_CERT_FILE (not REQUESTS_CA_BUNDLE).
-        install_env.setdefault("PIP_CERT", opts["ca_bundle"])
-        install_env.setdefault("SSL_CERT_FILE", opts["ca_bundle"])
     result = core_installer.install(
         manifest, manifest.sha256, find_links, interp, opts["install_tool"], paths.path,
-        install_args=opts["install_args"], install_env=install_env,
+        install_args=opts["install_args"], install_env=opts["install_env"],
         state_dir=_state_dir(), uv_bin=opts["uv_bin"], keep=opts["keep_versions"],
+        ca_bundle=opts["ca_bundle"],
         pip_noconf=opts["pip_noconf"], links=links, **distro_args,
     )
     _register(paths.path, spec.venv_id)
