@@ -4,6 +4,7 @@ idempotent; a pillar change rolls out; a watcher fires only on change."""
 
 import os
 import re
+import time
 
 import pytest
 import requests
@@ -107,10 +108,12 @@ def test_second_highstate_changes_nothing_anywhere(salt_cli, minions, target_ids
     assert [restarts(cluster_dir, t) for t in target_ids] == [0, 0]
 
 
-def test_pillar_change_rolls_out_and_fires_the_watcher(salt_cli, minions, builder_id, target_ids,
-                                                       cluster_dir, pillar):
+def test_pillar_change_rolls_out_and_fires_the_watcher(master, salt_cli, minions, builder_id,
+                                                       target_ids, cluster_dir, pillar,
+                                                       event_listener):
     pillar.set_packages(SPEC2)
     refresh_pillar(salt_cli)
+    started = time.time()
     # One highstate everywhere at once: targets wait for the builder's manifest.
     ret = salt_cli.run("state.apply", minion_tgt="*")
     assert ret.returncode == 0, ret
@@ -123,6 +126,19 @@ def test_pillar_change_rolls_out_and_fires_the_watcher(salt_cli, minions, builde
     assert [restarts(cluster_dir, t) for t in target_ids] == [1, 1]
     assert len(manifests(cluster_dir)) == 2
     no_local_builds(minions, target_ids)
+    # Each target announced the change on the master's event bus (for reactors).
+    deadline = time.time() + 30
+    while True:
+        events = event_listener.get_events([(master.id, "venvbuild/venv/app/changed")],
+                                           after_time=started)
+        senders = {event.data.get("id") for event in events}
+        if senders >= set(target_ids) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert senders == set(target_ids)
+    for event in events:
+        assert event.data["data"]["new"] == results[event.data["id"]]["app_venv"]["changes"][
+            "spec_id"]["new"]
 
     again = state_results(salt_cli.run("state.apply", minion_tgt="*"))
     for states in again.values():
