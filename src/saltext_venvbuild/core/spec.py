@@ -112,10 +112,6 @@ def _as_list(items, what):
     return list(items)
 
 
-def requirement_name(text):
-    return canonicalize_name(Requirement(text).name)
-
-
 def check_args(args, what):
     """Validate a list of command-line arguments (no shell, one token each)."""
     if args is None:

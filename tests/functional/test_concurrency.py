@@ -1,0 +1,64 @@
+"""Parallel builds share one wheel directory safely; installs of one venv serialize."""
+
+import os
+import threading
+
+from saltext_venvbuild.core import installer
+from saltext_venvbuild.core.builder import Builder
+from saltext_venvbuild.core.fsutil import sha256_file
+from saltext_venvbuild.core.interpreter import resolve
+from saltext_venvbuild.core.repo import RepoLayout
+from saltext_venvbuild.core.spec import VenvSpec
+from saltext_venvbuild.core.stamp import read_stamp
+
+PLATFORM = "test-1-x86_64-cp3x"
+
+
+def run_all(functions):
+    errors, results = [], {}
+
+    def call(key, func):
+        try:
+            results[key] = func()
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call, args=(k, f)) for k, f in functions.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results
+
+
+def test_parallel_builds_and_installs(tmp_path, build_args):
+    interp = resolve("python3", cache_file=str(tmp_path / "interpreters.json"))
+    repo = RepoLayout(str(tmp_path / "repo"), PLATFORM)
+    builder = Builder(repo, interp, "uv", str(tmp_path / "state"))
+    packages = {"a": ["vbapp", "vbdep==1.0"], "b": ["vbdep==1.0", "vbcext"],
+                "c": ["vbapp", "vbcext", "vbdep==1.0"], "d": ["vbdep==1.0"]}
+    specs = {k: VenvSpec.create(k, packages=v, build_args=build_args, platform=PLATFORM)
+             for k, v in packages.items()}
+
+    built = run_all({k: (lambda s=s: builder.build(s)) for k, s in specs.items()})
+    for key, result in built.items():
+        manifest = repo.read_manifest(key, specs[key].spec_id)
+        assert manifest == result.manifest
+        for pin in manifest.pins:
+            assert sha256_file(os.path.join(repo.wheels_dir, pin.filename)) == pin.sha256
+    assert all(name.endswith(".whl") for name in os.listdir(repo.wheels_dir))
+    assert os.listdir(repo.staging_dir) == []
+
+    # Two installs of one venv at once: one waits for the other, both complete,
+    # and the venv ends up as one of them, whole.
+    path = str(tmp_path / "venvs" / "shared")
+    done = run_all({
+        key: (lambda k=key: installer.install(built[k].manifest, built[k].manifest.sha256,
+                                              repo.wheels_dir, interp, "uv", path))
+        for key in ("a", "c")
+    })
+    stamp = read_stamp(path)
+    assert stamp.spec_id in {specs["a"].spec_id, specs["c"].spec_id}
+    assert installer.verify(path) == []
+    assert {os.path.realpath(r.venv_dir) for r in done.values()} >= {os.path.realpath(path)}
