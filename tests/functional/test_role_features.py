@@ -465,3 +465,19 @@ def test_repo_owner_and_release_level(states, tmp_path, base):
                                         repo_user="no-such-user-venvbuild",
                                         repo_path=base["repo_path"])
     assert bad.result is False and "no-such-user-venvbuild" in bad.comment
+
+
+def test_wheel_build_true_builds_locally_when_no_builder_serves(states, tmp_path, base):
+    """venv_wheel_build_enable -> wheel_build (true: no builder found, build here)"""
+    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
+                                     builder_target="roles:no-such-builder",
+                                     builder_tgt_type="grain", wheel_build=True, **base)
+    assert ret.result is True, ret.comment
+    assert "no builder found, built locally" in ret.comment
+    assert versions(venv(tmp_path)) == {"vbdep": "1.0"}
+    refused = states.venvbuild.installed(name=venv(tmp_path, "strict"), packages=["vbdep==1.0"],
+                                         builder_target="roles:no-such-builder",
+                                         builder_tgt_type="grain", wheel_build=False, **base)
+    assert refused.result is False
+    assert "wheel_build is false" in refused.comment
+    assert not os.path.lexists(venv(tmp_path, "strict"))

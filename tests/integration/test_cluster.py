@@ -207,3 +207,24 @@ def test_target_asks_the_builder_to_build_through_peer_publish(salt_cli, minions
     assert ret.data["changes"]["packages"] == {"added": {"vbdep": "1.1"}}
     assert len(manifests(cluster_dir)) == before + 1, "the builder did not publish the spec"
     no_local_builds(minions, target_ids)
+
+
+def test_install_from_a_builder_named_by_id(salt_cli, minions, builder_id, target_ids, cluster_dir,
+                                            build_args, repo_port):
+    """venv_build_host -> builder: the named builder's repo, found through the mine."""
+    path = cluster_dir / target_ids[0] / "by-id" / "app"
+    started = time.monotonic()
+    ret = salt_cli.run(
+        "venvbuild.install", str(path), 'packages=["vbapp", "vbcext", "vbdep==1.0"]',
+        f"build_args={build_args!r}".replace("'", '"'), "install_tool=uv", "venv_id=app",
+        f"builder={builder_id}", "wheel_build=False", minion_tgt=target_ids[0],
+    )
+    seconds = time.monotonic() - started
+    assert ret.returncode == 0, ret
+    assert ret.data["comment"].endswith(f"from builder {builder_id}")
+    status = salt_cli.run("venvbuild.status", str(path), minion_tgt=target_ids[0]).data
+    assert status["source"].startswith(f"http://127.0.0.1:{repo_port}/")
+    assert status["versions"] == {"vbapp": "1.0", "vbcext": "1.0", "vbdep": "1.0"}
+    print(f"\none target's install from the builder (salt CLI round trip included): {seconds:.2f} s; "
+          f"inside the module: {ret.data['seconds']} s")
+    no_local_builds(minions, target_ids)
