@@ -23,8 +23,19 @@ rebuild
     Install a fresh venv even when the installed one is current.
 wheels_rebuild
     Build the wheels again, ignoring published wheels and pip's cache.
-repo_path, repo_url
-    Where the wheel repo lives on this minion; the URL it is served at.
+repo_path, repo_url, release, repo_user, repo_group
+    The local wheel repo (and its release level and owner); a remote repo URL.
+builder, builder_target, builder_tgt_type, wheel_build, wait_timeout, request_build
+    Which build minion to install from (through the mine) and what to do
+    without one.
+build_pkgs, install_pkgs, pkgs_state, pkgs_cache_valid_time, symlink_pkgs
+    Distro packages through Salt's ``pkg``.
+facts_when_changed, facts_dest
+    Grains and a facts file set when a venv changed.
+ca_bundle, pip_noconf, uv_bin, keep_versions
+    Certificates, pip's config, where uv is, venv versions kept.
+
+docs/mapping.md maps each to the python_venv_build role's variable.
 """
 
 import glob
