@@ -368,10 +368,20 @@ def apt_remove(names):
                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
+def apt_candidates(names):
+    out = subprocess.run(["apt-cache", "policy", *names], capture_output=True, text=True,
+                         check=False).stdout
+    return out.count("Candidate:") - out.count("Candidate: (none)") == len(names)
+
+
 @pytest.fixture
 def apt_packages():
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip("installing Debian packages needs root and apt")
+    if not apt_candidates(APT_PACKAGES):
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, check=False)
+    if not apt_candidates(APT_PACKAGES):
+        pytest.skip(f"Debian packages {APT_PACKAGES} are not available from apt here")
     apt_remove(APT_PACKAGES)
     assert not any(dpkg_installed(name) for name in APT_PACKAGES)
     yield APT_PACKAGES
