@@ -50,7 +50,7 @@ def python_entries(package, files, major, minor):
             builds.setdefault(top, {})[(int(tag.group(1)), int(tag.group(2)))] = path
     # Packages built during a Python transition ship one extension per version:
     # an entry fits when one of its builds is the venv's.
-    for top, versions in sorted(builds.items()):
+    for _top, versions in sorted(builds.items()):
         if (major, minor) not in versions:
             other, path = sorted(versions.items())[0]
             raise SpecError(

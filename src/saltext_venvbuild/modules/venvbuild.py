@@ -39,19 +39,15 @@ docs/mapping.md maps each to the python_venv_build role's variable.
 """
 
 import glob
-import grp
 import json
 import logging
 import os
-import pwd
 import typing
 
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError
-from salt.exceptions import SaltInvocationError
 
 from saltext_venvbuild.core import builder as core_builder
-from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core import installer as core_installer
 from saltext_venvbuild.core import interpreter as core_interpreter
 from saltext_venvbuild.core import plan as core_plan
@@ -65,7 +61,9 @@ from saltext_venvbuild.core.repo import RepoLayout
 from saltext_venvbuild.core.repo import list_platforms
 from saltext_venvbuild.core.stamp import read_stamp
 from saltext_venvbuild.utils import facts
+from saltext_venvbuild.utils import options
 from saltext_venvbuild.utils import pkgs
+from saltext_venvbuild.utils import registry
 
 if typing.TYPE_CHECKING:
     __opts__: dict
@@ -77,48 +75,10 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "venvbuild"
 
-DEFAULT_REPO_PATH = "/srv/venvbuild"
 MINE_ALIAS = "venvbuild_repo"  # the mine_functions alias of venvbuild.repo_info
 
-# Every option a venv accepts, with its default. Pillar keys and state
-# arguments use these names (see docs/mapping.md).
-OPTIONS = {
-    "packages": None,
-    "default_packages": None,
-    "constraints": None,
-    "global_constraints": None,
-    "python": "python3",
-    "install_tool": "pip",
-    "build_args": None,
-    "build_env": None,
-    "install_args": None,
-    "install_env": None,
-    "package_state": "present",
-    "rebuild": False,
-    "wheels_rebuild": False,
-    "repo_path": None,
-    "repo_url": None,
-    "builder": None,
-    "builder_target": None,
-    "builder_tgt_type": "glob",
-    "wheel_build": True,
-    "wait_timeout": 300,
-    "request_build": False,
-    "ca_bundle": None,
-    "pip_noconf": False,
-    "uv_bin": None,
-    "keep_versions": core_installer.KEEP_VERSIONS,
-    "build_pkgs": None,
-    "install_pkgs": None,
-    "pkgs_state": "present",
-    "pkgs_cache_valid_time": 600,
-    "symlink_pkgs": None,
-    "facts_when_changed": None,
-    "facts_dest": "venvbuild",
-    "release": None,
-    "repo_user": None,
-    "repo_group": None,
-}
+OPTIONS = options.OPTIONS
+DEFAULT_REPO_PATH = options.DEFAULT_REPO_PATH
 
 
 def __virtual__():
@@ -135,53 +95,8 @@ def _state_dir():
 
 
 def _options(kwargs):
-    """Validate and default the keyword arguments of a call."""
-    unknown = sorted(k for k in kwargs if not k.startswith("__") and k not in OPTIONS)
-    if unknown:
-        raise SaltInvocationError(
-            f"venvbuild: unknown argument(s) {', '.join(unknown)}; "
-            f"known ones are {', '.join(sorted(OPTIONS))}"
-        )
-    opts = {key: kwargs.get(key) if kwargs.get(key) is not None else default
-            for key, default in OPTIONS.items()}
-    try:
-        core_spec.check_choice(opts["install_tool"], core_spec.INSTALL_TOOLS, "install_tool")
-        core_spec.check_choice(opts["package_state"], core_spec.PACKAGE_STATES, "package_state")
-        opts["build_env"] = core_spec.check_env(opts["build_env"], "build_env")
-        opts["install_env"] = core_spec.check_env(opts["install_env"], "install_env")
-        opts["install_args"] = core_spec.check_args(opts["install_args"], "install_args")
-        opts["keep_versions"] = _positive_int(opts["keep_versions"], "keep_versions")
-        for key in ("build_pkgs", "install_pkgs", "symlink_pkgs"):
-            opts[key] = pkgs.check_names(opts[key], key)
-        core_spec.check_choice(opts["pkgs_state"], core_spec.PACKAGE_STATES, "pkgs_state")
-        opts["facts_when_changed"], opts["facts_dest"] = facts.check(
-            opts["facts_when_changed"], opts["facts_dest"])
-        if opts["release"] is not None:
-            opts["release"] = core_spec.check_venv_id(str(opts["release"]), "release")
-        opts["repo_owner"] = _owner(opts["repo_user"], opts["repo_group"])
-    except SpecError as exc:
-        raise SaltInvocationError(str(exc)) from None
-    if opts["repo_path"] is None:
-        opts["repo_path"] = __salt__["config.get"]("venvbuild:repo:path", DEFAULT_REPO_PATH)
-    opts["wait_timeout"] = _positive_number(opts["wait_timeout"], "wait_timeout")
-    opts["pkgs_cache_valid_time"] = _positive_number(opts["pkgs_cache_valid_time"],
-                                                     "pkgs_cache_valid_time")
-    return opts
-
-
-def _owner(user, group):
-    """``(uid, gid)`` for repo_user/repo_group, or None when neither is set."""
-    if user is None and group is None:
-        return None
-    uid = gid = None
-    try:
-        if user is not None:
-            uid = pwd.getpwnam(str(user)).pw_uid
-        if group is not None:
-            gid = grp.getgrnam(str(group)).gr_gid
-    except KeyError as exc:
-        raise SpecError(f"repo_user/repo_group: {exc.args[0]}; create it or fix the name") from None
-    return uid, gid
+    """Validate and default the keyword arguments of a call (utils/options.py)."""
+    return options.validate(kwargs, __salt__["config.get"])
 
 
 def _repo(opts, spec):
@@ -193,28 +108,6 @@ def _distro_args(opts):
     """The distro packages a venv's stamp records: symlinked ones are ensured too."""
     return {"symlink_pkgs": opts["symlink_pkgs"],
             "install_pkgs": sorted(set(opts["install_pkgs"]) | set(opts["symlink_pkgs"]))}
-
-
-def _positive_int(value, what):
-    if isinstance(value, bool):
-        raise SpecError(f"{what} {value!r}: must be a whole number of at least 1")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"{what} {value!r}: must be a whole number of at least 1") from None
-    if number < 1 or str(number) != str(value).strip():
-        raise SpecError(f"{what} {value!r}: must be a whole number of at least 1")
-    return number
-
-
-def _positive_number(value, what):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SaltInvocationError(f"{what} {value!r}: must be a number of seconds") from None
-    if number < 0:
-        raise SaltInvocationError(f"{what} {value!r}: must not be negative")
-    return number
 
 
 def _interpreter(python):
@@ -582,7 +475,7 @@ def _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest, f
         ca_bundle=opts["ca_bundle"],
         pip_noconf=opts["pip_noconf"], links=links, **distro_args,
     )
-    _register(paths.path, spec.venv_id)
+    registry.register(_state_dir(), paths.path, spec.venv_id)
     announced = facts.announce(
         __salt__, _facts_dir(), spec.venv_id, opts["facts_dest"], opts["facts_when_changed"],
         {"path": paths.path, "old": stamp.spec_id if stamp else None, "new": spec.spec_id,
@@ -625,7 +518,7 @@ def remove(name):
         removed = core_installer.remove(name)
     except VenvbuildError as exc:
         _fail(exc)
-    _register(core_installer.VenvPaths(name).path, None)
+    registry.register(_state_dir(), core_installer.VenvPaths(name).path, None)
     return removed
 
 
@@ -668,7 +561,7 @@ def list_venvs():
         salt '*' venvbuild.list_venvs
     """
     out = {}
-    for path, venv_id in sorted(_registry().items()):
+    for path, venv_id in sorted(registry.read(_state_dir()).items()):
         st = status(path)
         out[path] = {
             "venv_id": venv_id,
@@ -771,28 +664,3 @@ def venv_configs():
             )
         out[venv_id] = merged
     return out
-
-
-# -- the registry of installed venvs (for list_venvs) --------------------------------
-
-
-def _registry_file():
-    return os.path.join(_state_dir(), "venvs.json")
-
-
-def _registry():
-    try:
-        with open(_registry_file(), encoding="utf-8") as handle:
-            data = json.load(handle)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _register(path, venv_id):
-    data = _registry()
-    if venv_id is None:
-        data.pop(path, None)
-    else:
-        data[path] = venv_id
-    fsutil.atomic_write(_registry_file(), json.dumps(data, indent=1, sort_keys=True))
