@@ -4,7 +4,7 @@
                       'python', 'install_tool', 'build_args', 'build_env', 'package_state',
                       'wheels_rebuild', 'repo_path', 'pip_noconf', 'uv_bin', 'build_pkgs',
                       'pkgs_state', 'pkgs_cache_valid_time', 'release', 'repo_user',
-                      'repo_group'] %}
+                      'repo_group', 'ca_bundle'] %}
 {%- set venvs = salt['venvbuild.venv_configs']() %}
 {%- for venv_id, cfg in venvs.items() %}
 {{ venv_id }}_wheels:

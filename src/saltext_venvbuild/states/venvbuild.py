@@ -230,6 +230,7 @@ def wheels_built(
     release=None,
     repo_user=None,
     repo_group=None,
+    ca_bundle=None,
 ):
     """
     Ensure the wheels and manifest of venv ``name``'s spec are published in the repo.
@@ -241,7 +242,7 @@ def wheels_built(
     and the builder's: ``build_pkgs`` (installed through ``pkg`` before a
     build), ``pkgs_state``, ``pkgs_cache_valid_time``, ``release`` (repo layout
     ``<repo>/<release>/<platform>``), ``repo_user``/``repo_group`` (owner of
-    the published files).
+    the published files), ``ca_bundle`` (for an HTTPS index or find-links).
     Reports changes only when a new or different manifest was published.
     """
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
@@ -251,7 +252,7 @@ def wheels_built(
         build_args=build_args, build_env=build_env, package_state=package_state,
         wheels_rebuild=wheels_rebuild, repo_path=repo_path, pip_noconf=pip_noconf, uv_bin=uv_bin,
         build_pkgs=build_pkgs, pkgs_state=pkgs_state, pkgs_cache_valid_time=pkgs_cache_valid_time,
-        release=release, repo_user=repo_user, repo_group=repo_group,
+        release=release, repo_user=repo_user, repo_group=repo_group, ca_bundle=ca_bundle,
     )
     _run(ret, "venvbuild.build_wheels", name, **kwargs)
     return ret
