@@ -1,7 +1,7 @@
 """Building a spec's wheels and publishing them with their manifest.
 
-Wheels are built by ``pip wheel`` in a builder environment kept per interpreter
-(uv has no command that writes wheels of a resolved set; with ``install_tool:
+Wheels are built by ``pip wheel`` in a builder environment kept per interpreter,
+tool and provisioning (global constraints, build args) (uv has no command that writes wheels of a resolved set; with ``install_tool:
 uv`` the builder environment is created and provisioned by uv). The build runs
 in a private staging directory; only a complete, successful build is published:
 wheels first (no-clobber), then the manifest (atomic rename). A failed build
@@ -42,9 +42,10 @@ class Builder:
         self.state_dir = state_dir
         self.uv_bin = uv_bin
         exe_hash = hashlib.sha256(interpreter.executable.encode()).hexdigest()[:8]
+        # One directory per interpreter and tool; inside it, one environment per
+        # provisioning (global constraints, build args), so venvs that build with
+        # different arguments each keep theirs instead of recreating a shared one.
         self.env_dir = os.path.join(state_dir, "builders", f"{interpreter.tag}-{exe_hash}-{tool}")
-        self.env_python = os.path.join(self.env_dir, "bin", "python")
-        self._ready_file = os.path.join(self.env_dir, "venvbuild-builder.json")
 
     # -- the builder environment -------------------------------------------------
 
@@ -58,38 +59,44 @@ class Builder:
         }
 
     def ensure_env(self, global_constraints, build_args, env, log_path, ca_bundle=None):
-        """Create or refresh the builder environment (pip, setuptools, wheel)."""
+        """Create the builder environment (pip, setuptools, wheel) for these build
+        options unless it exists; return its Python."""
         record = self._ready_record(global_constraints, build_args)
-        with fsutil.file_lock(self.env_dir + ".lock"):
+        key = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:12]
+        env_dir = os.path.join(self.env_dir, key)
+        env_python = os.path.join(env_dir, "bin", "python")
+        ready_file = os.path.join(env_dir, "venvbuild-builder.json")
+        with fsutil.file_lock(env_dir + ".lock"):
             try:
-                with open(self._ready_file, encoding="utf-8") as handle:
-                    if json.load(handle) == record and os.path.exists(self.env_python):
-                        return
+                with open(ready_file, encoding="utf-8") as handle:
+                    if json.load(handle) == record and os.path.exists(env_python):
+                        return env_python
             except (OSError, ValueError):
                 pass
-            what = f"builder environment {self.env_dir}"
-            cons = os.path.join(self.state_dir, "builders", f".{os.path.basename(self.env_dir)}-constraints.txt")
-            fsutil.atomic_write(cons, "".join(f"{c}\n" for c in global_constraints))
+            what = f"builder environment {env_dir}"
             if self.tool == "uv":
                 uv = runner.find_uv(self.uv_bin)
                 runner.run(
-                    [uv, "venv", "--clear", "--python", self.interpreter.executable, self.env_dir],
+                    [uv, "venv", "--clear", "--python", self.interpreter.executable, env_dir],
                     BuildError, what, env=env, log_path=log_path,
                 )
-                install = [uv, "pip", "install", "--python", self.env_python]
+                install = [uv, "pip", "install", "--python", env_python]
             else:
                 runner.run(
-                    [self.interpreter.executable, "-m", "venv", "--clear", self.env_dir],
+                    [self.interpreter.executable, "-m", "venv", "--clear", env_dir],
                     BuildError, what, env=env, log_path=log_path,
                 )
-                install = [self.env_python, "-m", "pip", "install", "--upgrade",
+                install = [env_python, "-m", "pip", "install", "--upgrade",
                            *runner.cert_args("pip", ca_bundle)]
+            cons = os.path.join(env_dir, "venvbuild-global-constraints.txt")
+            fsutil.atomic_write(cons, "".join(f"{c}\n" for c in global_constraints))
             runner.run(
                 install + list(BUILDER_PACKAGES) + ["-c", cons] + list(build_args),
                 BuildError, f"{what}: installing {', '.join(BUILDER_PACKAGES)}",
                 env=env, log_path=log_path,
             )
-            fsutil.atomic_write(self._ready_file, json.dumps(record, sort_keys=True))
+            fsutil.atomic_write(ready_file, json.dumps(record, sort_keys=True))
+        return env_python
 
     # -- building ----------------------------------------------------------------
 
@@ -111,7 +118,8 @@ class Builder:
         with open(log_path, "w", encoding="utf-8") as log:
             log.write(f"# venvbuild build of {spec.venv_id} spec {spec.spec_id} on {spec.platform}\n")
 
-        self.ensure_env(spec.global_constraints, spec.build_args, env, log_path, ca_bundle)
+        env_python = self.ensure_env(spec.global_constraints, spec.build_args, env, log_path,
+                                     ca_bundle)
         with self.repo.lock(f"build-{spec.venv_id}"):
             previous = self.repo.read_manifest(spec.venv_id, spec.spec_id)
             before = set(os.listdir(self.repo.wheels_dir)) if os.path.isdir(self.repo.wheels_dir) else set()
@@ -128,7 +136,7 @@ class Builder:
                     (cons, spec.constraints),
                 ):
                     fsutil.atomic_write(path, "".join(f"{line}\n" for line in lines))
-                cmd = [self.env_python, "-m", "pip", "wheel", "--wheel-dir", out,
+                cmd = [env_python, "-m", "pip", "wheel", "--wheel-dir", out,
                        "-r", req, "-c", gcons, "-c", cons]
                 if rebuild:
                     cmd += ["--no-cache-dir"]
