@@ -5,8 +5,11 @@ successful install, in the new venv directory before the switch: a venv that
 has a stamp is complete. Reading it is the whole of a no-op check.
 """
 
+import base64
+import csv
 import dataclasses
 import email.parser
+import hashlib
 import glob
 import json
 import os
@@ -80,10 +83,6 @@ def installed_versions(venv_dir):
 
 def record_problems(dist_info, site):
     """Files of one distribution whose sha256 differs from its RECORD."""
-    import base64  # pylint: disable=import-outside-toplevel
-    import csv  # pylint: disable=import-outside-toplevel
-    import hashlib  # pylint: disable=import-outside-toplevel
-
     problems = []
     try:
         with open(os.path.join(dist_info, "RECORD"), encoding="utf-8", newline="") as handle:

@@ -214,13 +214,17 @@ def build_wheels(venv_id, test=False, **kwargs):
     try:
         interp = _interpreter(opts["python"])
         spec = _spec(venv_id, opts, interp)
-        return _build(spec, _repo(opts, spec), interp, opts, test)
+        return _build(spec, _repo(opts, spec), interp, opts, test)[0]
     except VenvbuildError as exc:
         _fail(exc)
 
 
-def _build(spec, repo, interp, opts, test):
-    manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+def _build(spec, repo, interp, opts, test, manifest=None):
+    """Build ``spec`` when needed; return ``(result dict, published manifest or None)``.
+
+    ``manifest`` is the spec's manifest when the caller already read it.
+    """
+    manifest = manifest or repo.read_manifest(spec.venv_id, spec.spec_id)
     path = repo.manifest_path(spec.venv_id, spec.spec_id)
     base = {"spec_id": spec.spec_id, "platform": spec.platform, "manifest_path": path}
     missing = repo.missing_wheels(manifest) if manifest else []
@@ -229,7 +233,8 @@ def _build(spec, repo, interp, opts, test):
     )
     if not must_build:
         return dict(base, changed=False, changes={}, pins=manifest.versions(),
-                    comment=f"manifest {manifest.filename} is published ({len(manifest.pins)} wheels)")
+                    comment=f"manifest {manifest.filename} is published ({len(manifest.pins)} wheels)"
+                    ), manifest
     if test:
         if manifest is None:
             changes = {"manifest": {"old": None, "new": os.path.basename(path)},
@@ -242,7 +247,7 @@ def _build(spec, repo, interp, opts, test):
             changes = {}
             comment = (f"manifest {manifest.filename} is published; a {opts['package_state']} "
                        "resolution or wheels_rebuild runs only outside test mode")
-        return dict(base, changed=bool(changes), changes=changes, pins=None, comment=comment)
+        return dict(base, changed=bool(changes), changes=changes, pins=None, comment=comment), manifest
     pkgs.ensure(__salt__, __grains__, opts["build_pkgs"], opts["pkgs_state"],
                 opts["pkgs_cache_valid_time"], f"venv {spec.venv_id}: build_pkgs")
     result = core_builder.Builder(repo, interp, opts["install_tool"], _state_dir(),
@@ -267,7 +272,7 @@ def _build(spec, repo, interp, opts, test):
         seconds=round(result.seconds, 2),
         comment=(f"built {len(result.manifest.pins)} wheels ({len(result.new_wheels)} new) "
                  f"for spec {spec.spec_id} in {result.seconds:.1f} s"),
-    )
+    ), result.manifest
 
 
 def install(name, venv_id=None, test=False, **kwargs):
@@ -382,8 +387,7 @@ def _install_local(base, paths, spec, interp, stamp, alive, opts, test, remote):
         return dict(base, changed=bool(changes), changes=changes, comment=_test_comment(
             paths, spec, manifest, changes, f"wheels for spec {spec.spec_id} would be built "
             "locally, then"))
-    build = _build(spec, repo, interp, opts, test=False)
-    manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
+    build, manifest = _build(spec, repo, interp, opts, test=False, manifest=manifest)
     return _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest,
                              repo.wheels_dir, f"{note}{build['comment']}")
 
@@ -403,10 +407,12 @@ def _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source)
             paths, spec, manifest, changes,
             f"the manifest is not on {source['how']} yet ({url}); once built"))
     target = source["builder"] or "<builder>"
+    manifest = None
     if opts["request_build"] and source["builder"]:
-        if core_remote.fetch_manifest(url, ca_bundle=opts["ca_bundle"]) is None:
+        manifest = core_remote.fetch_manifest(url, ca_bundle=opts["ca_bundle"])
+        if manifest is None:
             _request_build(source["builder"], spec, opts)
-    manifest = core_remote.wait_for_manifest(
+    manifest = manifest or core_remote.wait_for_manifest(
         url, opts["wait_timeout"], ca_bundle=opts["ca_bundle"],
         hint=f"(salt {target} state.apply venvbuild.builder)",
     )
