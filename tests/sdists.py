@@ -49,4 +49,5 @@ def make_index(dest, packages):
     return [make_sdist(name, version, dest) for name, version in packages]
 
 
-DEFAULT_PACKAGES = [("vbdep", "1.0"), ("vbapp", "1.0"), ("vbcext", "1.0"), ("vbbroken", "1.0")]
+DEFAULT_PACKAGES = [("vbdep", "1.0"), ("vbapp", "1.0"), ("vbcext", "1.0"), ("vbbroken", "1.0"),
+                    ("vbslow", "1.0"), ("vbhelper", "1.0"), ("vbhelped", "1.0")]

@@ -4,17 +4,39 @@
         salt-run state.orchestrate orch.venvbuild
         salt-run state.orchestrate orch.venvbuild pillar='{"venvbuild": {"orch": {"targets": "api*", "batch": 2}}}'
 
-    Pillar venvbuild:orch (all optional):
-      builders: 'roles:venvbuild-builder'      builders_tgt_type: grain
-      targets: '* and not G@roles:venvbuild-builder'   targets_tgt_type: compound
-      batch: '25%'
+    Pillar (the master's, or pillar= on the command line), all optional:
+      venvbuild:orch:builders / builders_tgt_type   default: venvbuild:builder:target / tgt_type
+      venvbuild:orch:targets / targets_tgt_type     default: every minion but the builders
+      venvbuild:orch:target_sls                     default: the targets' highstate (so
+                                                    services that watch their venv restart);
+                                                    a list of SLS to apply instead
+      venvbuild:orch:batch                          default: '25%'
+    Builders are matched by what the master controls (minion ids, pillar,
+    nodegroups), as targets find them (docs/security.md).
 #}
-{%- set orch = salt['pillar.get']('venvbuild:orch', {}) %}
-{%- set builders = orch.get('builders', 'roles:venvbuild-builder') %}
-{%- set builders_type = orch.get('builders_tgt_type', 'grain') %}
-{%- set targets = orch.get('targets', '* and not G@roles:venvbuild-builder') %}
+{%- set vb = salt['pillar.get']('venvbuild', {}) %}
+{%- set orch = vb.get('orch', {}) %}
+{%- set builder = vb.get('builder', {}) %}
+{%- set builders = orch.get('builders', builder.get('target')) %}
+{%- set builders_type = orch.get('builders_tgt_type', builder.get('tgt_type', 'glob')) %}
+{%- if builders is not string and builders is iterable %}
+{%-   set builders = builders | join(',') %}
+{%- endif %}
+{%- set prefix = {'list': 'L@', 'pcre': 'E@', 'grain': 'G@', 'grain_pcre': 'P@', 'pillar': 'I@',
+                  'pillar_pcre': 'J@', 'nodegroup': 'N@', 'ipcidr': 'S@'} %}
+{%- if builders_type == 'compound' %}
+{%-   set builders_expr = '( ' ~ builders ~ ' )' %}
+{%- else %}
+{%-   set builders_expr = prefix.get(builders_type, '') ~ builders %}
+{%- endif %}
+{%- set targets = orch.get('targets', '* and not ' ~ builders_expr) %}
 {%- set targets_type = orch.get('targets_tgt_type', 'compound') %}
 
+{%- if not builders %}
+venvbuild_no_builders:
+  test.fail_without_changes:
+    - name: "venvbuild: set venvbuild:builder:target (or venvbuild:orch:builders) in the master's pillar, e.g. build01,build02 with tgt_type list"
+{%- else %}
 venvbuild_build_wheels:
   salt.state:
     - tgt: {{ builders | json }}
@@ -35,8 +57,12 @@ venvbuild_install_venvs:
   salt.state:
     - tgt: {{ targets | json }}
     - tgt_type: {{ targets_type }}
-    - sls:
-      - venvbuild
+{%- if orch.get('target_sls') %}
+    - sls: {{ orch['target_sls'] | json }}
+{%- else %}
+    - highstate: True
+{%- endif %}
     - batch: {{ orch.get('batch', '25%') | json }}
     - require:
       - salt: venvbuild_publish_mine
+{%- endif %}

@@ -1,16 +1,12 @@
 {#- Build and publish the wheels of every venv of this builder's pillar
-    (venvbuild:venvs merged over venvbuild:defaults). #}
-{%- set build_keys = ['packages', 'default_packages', 'constraints', 'global_constraints',
-                      'python', 'install_tool', 'build_args', 'build_env', 'package_state',
-                      'wheels_rebuild', 'repo_path', 'pip_noconf', 'uv_bin', 'build_pkgs',
-                      'pkgs_state', 'pkgs_cache_valid_time', 'release', 'repo_user',
-                      'repo_group', 'ca_bundle'] %}
-{%- set venvs = salt['venvbuild.venv_configs']() %}
+    (venvbuild:venvs merged over venvbuild:defaults), with the options that
+    matter to a build (venvbuild.venv_configs build_only=True). #}
+{%- set venvs = salt['venvbuild.venv_configs'](show_secrets=True, build_only=True) %}
 {%- for venv_id, cfg in venvs.items() %}
 {{ venv_id }}_wheels:
   venvbuild.wheels_built:
     - name: {{ venv_id | json }}
-{%- for key, value in cfg.items() | sort if key in build_keys %}
+{%- for key, value in cfg.items() | sort %}
     - {{ key }}: {{ value | json }}
 {%- endfor %}
 {%- else %}

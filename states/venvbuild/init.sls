@@ -1,7 +1,7 @@
 {#- Install every venv of this minion's pillar (venvbuild:venvs, merged over
     venvbuild:defaults). Each becomes a state with the id <venv id>_venv, so
     services can `watch: - venvbuild: <venv id>_venv`. #}
-{%- set venvs = salt['venvbuild.venv_configs']() %}
+{%- set venvs = salt['venvbuild.venv_configs'](show_secrets=True) %}
 {%- for venv_id, cfg in venvs.items() %}
 {{ venv_id }}_venv:
   venvbuild.installed:

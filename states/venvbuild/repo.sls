@@ -5,6 +5,7 @@
       repo:
         path: /srv/venvbuild
         url: http://{{ grains['fqdn'] }}:8181     # what targets use (mine)
+        group: www-data    # optional: only this group may read the repo (never write)
         nginx:
           listen: 0.0.0.0
           port: 8181
@@ -21,7 +22,13 @@ venvbuild_repo_dir:
   file.directory:
     - name: {{ repo.get('path', '/srv/venvbuild') | json }}
     - makedirs: True
+    - user: root
+{%- if repo.get('group') %}
+    - group: {{ repo.get('group') | json }}
+    - mode: '0750'
+{%- else %}
     - mode: '0755'
+{%- endif %}
 
 {%- if manage %}
 venvbuild_nginx_pkg:

@@ -1,8 +1,12 @@
-"""A real Salt cluster: one master, one builder and two targets as daemons,
-and a real nginx on loopback serving the builder's repo.
+"""A real Salt cluster: one master, one builder, two targets (one installing
+with pip, one with uv) and a rogue minion as daemons, and a real nginx serving
+the builder's repo on this machine's network address (not loopback: a fleet is
+not 127.0.0.1).
 
 The daemons inherit the test session's environment, where pip's and uv's index
 URLs point at a closed port: targets can only install from the builder.
+Builders are found the safe way (by minion id); the rogue minion is there to
+try what docs/security.md says it cannot do.
 """
 
 import json
@@ -15,6 +19,7 @@ import time
 
 import pytest
 import requests
+import servers
 from saltfactories.utils import random_string
 
 from tests.conftest import STATES_DIR
@@ -24,9 +29,12 @@ pytestmark = pytest.mark.integration
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def free_port():
+HOST = servers.host_address()
+
+
+def free_port(host=HOST):
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -50,7 +58,13 @@ def builder_id():
 
 @pytest.fixture(scope="package")
 def target_ids():
-    return [random_string("tgt-", uppercase=False) for _ in range(2)]
+    """Two targets: the first installs with uv, the second with pip (its id says which)."""
+    return [random_string("tgt-uv-", uppercase=False), random_string("tgt-pip-", uppercase=False)]
+
+
+@pytest.fixture(scope="package")
+def rogue_id():
+    return random_string("rogue-", uppercase=False)
 
 
 class Pillar:
@@ -58,6 +72,8 @@ class Pillar:
 
     def __init__(self, base, builder_id, repo_port, build_args):
         self.base = base
+        # Pillar is assigned by minion id only: a grain would let a minion give
+        # itself the builder's pillar (docs/security.md).
         (base / "pillar" / "top.sls").write_text(
             "base:\n"
             "  '*':\n    - venvs\n"
@@ -67,27 +83,33 @@ class Pillar:
         (base / "pillar" / "builder.sls").write_text(json.dumps({
             "venvbuild": {"repo": {
                 "path": str(base / "repo"),
-                "url": f"http://127.0.0.1:{repo_port}",
-                "nginx": {"manage_service": False, "listen": "127.0.0.1", "port": repo_port,
+                "url": f"http://{HOST}:{repo_port}",
+                "nginx": {"manage_service": False, "listen": HOST, "port": repo_port,
                           "config": str(base / "nginx" / "repo.conf")},
             }},
             "mine_functions": {"venvbuild_repo": {"mine_function": "venvbuild.repo_info"}},
         }))
         (base / "pillar" / "target.sls").write_text(json.dumps({
             "venvbuild": {
-                "builder": {"target": "roles:venvbuild-builder", "tgt_type": "grain"},
+                "builder": {"target": builder_id, "tgt_type": "list"},
                 # No compiler work on targets: fail rather than build locally.
                 "defaults": {"wheel_build": False},
             },
         }))
         self.build_args = build_args
+        self.repo_url = f"http://{HOST}:{repo_port}"
+        self.extra = {}
 
-    def set_packages(self, packages):
-        # Jinja: each minion's venv under its own directory (one machine here).
+    def set_packages(self, packages, **extra):
+        """The shared venv definitions; ``extra`` adds keys to venv 'app'."""
+        self.extra = extra
+        lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in sorted(extra.items()))
+        # Jinja: each minion's venv under its own directory (one machine here);
+        # targets whose id says pip install with pip, the others with uv.
         (self.base / "pillar" / "venvs.sls").write_text(
             "venvbuild:\n"
             "  defaults:\n"
-            "    install_tool: uv\n"
+            "    install_tool: {{ 'pip' if grains['id'].startswith('tgt-pip-') else 'uv' }}\n"
             f"    build_args: {json.dumps(self.build_args)}\n"
             "    wait_timeout: 120\n"
             # One machine plays every host: give each its own uv cache, so each
@@ -97,6 +119,7 @@ class Pillar:
             "    app:\n"
             f"      path: {self.base}/{{{{ grains['id'] }}}}/venvs/app\n"
             f"      packages: {json.dumps(packages)}\n"
+            f"{lines}"
         )
 
 
@@ -112,7 +135,10 @@ def state_tree(cluster_dir, builder_id):
         "base:\n"
         f"  '{builder_id}':\n    - venvbuild.builder\n"
         "  'tgt-*':\n    - venvbuild\n    - restart\n"
+        "  'rogue-*':\n    - idle\n"
     )
+    # The rogue minion installs nothing (it is there to attack).
+    (extra / "idle.sls").write_text("idle:\n  test.succeed_without_changes: []\n")
     # The stand-in for `service.running: watch: venvbuild: app_venv`.
     (extra / "restart.sls").write_text(
         "restart_app:\n  cmd.run:\n"
@@ -130,8 +156,9 @@ def master(salt_factories, cluster_dir, state_tree, pillar):
             "file_roots": {"base": state_tree},
             "pillar_roots": {"base": [str(cluster_dir / "pillar")]},
             "log_level_logfile": "info",
-            # Targets may ask a builder to build a spec now (request_build).
-            "peer": {".*": ["venvbuild.build_wheels"]},
+            # Targets may ask a builder to build a spec of its pillar now
+            # (request_build): this function only, anchored (docs/security.md).
+            "peer": {".*": [r"^venvbuild\.build_spec$"]},
         },
     )
     with factory.started():
@@ -139,8 +166,8 @@ def master(salt_factories, cluster_dir, state_tree, pillar):
 
 
 @pytest.fixture(scope="package")
-def minions(master, builder_id, target_ids):
-    """Start the builder and the targets in parallel."""
+def minions(master, builder_id, target_ids, rogue_id):
+    """Start the builder, the targets and the rogue minion in parallel."""
     factories = {
         builder_id: master.salt_minion_daemon(
             builder_id, overrides={"grains": {"roles": ["venvbuild-builder"]}}
@@ -148,6 +175,7 @@ def minions(master, builder_id, target_ids):
     }
     for target_id in target_ids:
         factories[target_id] = master.salt_minion_daemon(target_id)
+    factories[rogue_id] = master.salt_minion_daemon(rogue_id)
     errors = []
 
     def start(factory):
@@ -194,7 +222,7 @@ def nginx(cluster_dir, repo_port):
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                requests.get(f"http://127.0.0.1:{repo_port}/", timeout=1)
+                requests.get(f"http://{HOST}:{repo_port}/", timeout=1)
                 started["proc"] = proc
                 return proc
             except requests.ConnectionError:

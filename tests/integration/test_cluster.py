@@ -1,7 +1,9 @@
-"""Use cases 2, 4 and 5 on a real cluster: a builder builds once, targets install
-its wheels through the mine and nginx, with no index reachable; highstates are
-idempotent; a pillar change rolls out; a watcher fires only on change."""
+"""Use cases 2, 4 and 5 on a real cluster: a builder builds once, targets (one
+with pip, one with uv) install its wheels through the mine and nginx on the
+machine's network address, with no index reachable; highstates are idempotent;
+a pillar change rolls out; a watcher fires only on change."""
 
+import json
 import os
 import re
 import time
@@ -9,7 +11,9 @@ import time
 import pytest
 import requests
 
-from saltext_venvbuild.core.manifest import read_manifest
+from saltext_venvbuild.core.manifest import Manifest
+
+from .conftest import HOST
 
 pytestmark = pytest.mark.integration
 
@@ -20,6 +24,10 @@ SPEC3 = ["vbapp", "vbcext", "vbdep==1.1"]
 
 def manifests(cluster_dir):
     return sorted(p for p in cluster_dir.glob("repo/*/manifests/*.txt"))
+
+
+def read_manifest(path):
+    return Manifest.parse(path.read_text())
 
 
 def venv(cluster_dir, minion_id):
@@ -39,8 +47,9 @@ def refresh_pillar(salt_cli):
 def state_results(ret):
     """{minion: {state id: state return}} of a `salt '*' state.apply`."""
     out = {}
+    assert isinstance(ret.data, dict), ret
     for minion_id, states in ret.data.items():
-        assert isinstance(states, dict), f"{minion_id}: {states}"
+        assert isinstance(states, dict) and all("_|-" in key for key in states), f"{minion_id}: {states}"
         out[minion_id] = {key.split("_|-")[1]: value for key, value in states.items()}
     return out
 
@@ -62,38 +71,79 @@ def no_local_builds(minions, target_ids):
         )
 
 
-def test_repo_sls_serves_the_repo_with_nginx(salt_cli, minions, builder_id, cluster_dir, pillar,
-                                             nginx, repo_port):
+def test_pillar_is_read_plainly_and_the_mine_knows_the_platform_before_any_build(
+        salt_cli, minions, builder_id, pillar):
+    """Salt 3008 masks pillar.get in execution modules: the mine entry must still list
+    the platforms the builder's pillar builds for, before it has built anything."""
     pillar.set_packages(SPEC1)
     refresh_pillar(salt_cli)
+    configs = salt_cli.run("venvbuild.venv_configs", minion_tgt=builder_id).data
+    assert configs["app"]["packages"] == SPEC1
+    assert configs["app"]["repo_path"].endswith("/repo")
+    assert configs["app"]["install_env"] == {"UV_CACHE_DIR": "****"}  # shown redacted
+    assert salt_cli.run("mine.update", minion_tgt=builder_id).returncode == 0
+    platform = salt_cli.run("venvbuild.platform", minion_tgt=builder_id).data["key"]
+    mine = salt_cli.run("mine.get", builder_id, "venvbuild_repo", "tgt_type=list",
+                        minion_tgt=builder_id).data
+    assert mine[builder_id]["platforms"] == [platform]
+    assert mine[builder_id]["url"] == pillar.repo_url
+    assert mine[builder_id]["manifests"] == {}
+
+
+def test_repo_sls_serves_the_repo_with_nginx(salt_cli, minions, builder_id, cluster_dir, nginx,
+                                             repo_port):
     ret = salt_cli.run("state.apply", "venvbuild.repo", minion_tgt=builder_id)
     assert ret.returncode == 0, ret
-    assert (cluster_dir / "nginx" / "repo.conf").exists()
+    conf = (cluster_dir / "nginx" / "repo.conf").read_text()
+    assert "disable_symlinks on;" in conf
     nginx()
-    index = requests.get(f"http://127.0.0.1:{repo_port}/", timeout=5)
+    index = requests.get(f"http://{HOST}:{repo_port}/", timeout=5)
     assert index.status_code == 200
     assert "Index of /" in index.text
 
 
-def test_orchestration_builds_once_and_rolls_out(master, salt_cli, minions, builder_id, target_ids,
-                                                 cluster_dir):
-    ret = master.salt_run_cli(timeout=900).run("state.orchestrate", "orch.venvbuild")
-    assert ret.returncode == 0, orch_comments(ret)
+def test_a_highstate_everywhere_at_once_builds_then_installs(salt_cli, minions, builder_id,
+                                                             target_ids, cluster_dir):
+    """Targets wait for the builder; the builder publishes the new manifest's hash in
+    the mine as soon as it is built, so targets can authenticate it."""
+    ret = salt_cli.run("state.apply", minion_tgt="*")
+    assert ret.returncode == 0, ret
+    results = state_results(ret)
     (manifest_path,) = manifests(cluster_dir)
     manifest = read_manifest(manifest_path)
     assert manifest.versions() == {"vbapp": "1.0", "vbdep": "1.0"}
-    for target_id in target_ids:
+    assert "manifest" in results[builder_id]["app_wheels"]["changes"]
+    for target_id, tool in zip(target_ids, ("uv", "pip")):
+        state = results[target_id]["app_venv"]
+        assert state["changes"]["packages"] == {"added": {"vbapp": "1.0", "vbdep": "1.0"}}
         status = salt_cli.run("venvbuild.status", str(venv(cluster_dir, target_id)),
                               minion_tgt=target_id).data
-        assert status["versions"] == manifest.versions()
+        assert status["install_tool"] == tool
         assert status["manifest_sha256"] == manifest.sha256
-        assert status["source"].startswith("http://127.0.0.1:")
-        out = salt_cli.run("cmd.run", f"{venv(cluster_dir, target_id)}/bin/vbapp", minion_tgt=target_id)
+        assert status["source"].startswith(f"http://{HOST}:")
+        assert status["trust"] == f"manifest sha256 published by builder {builder_id} (mine)"
+        out = salt_cli.run("cmd.run", f"{venv(cluster_dir, target_id)}/bin/vbapp",
+                           minion_tgt=target_id)
         assert out.data == "hello vbapp from vbdep"
+        assert restarts(cluster_dir, target_id) == 1
     no_local_builds(minions, target_ids)
-    log = (cluster_dir / "nginx" / "access.log").read_text()
-    assert len(re.findall(r"GET /[^ ]+/manifests/app-[0-9a-f]+\.txt HTTP[^\"]*\" 200", log)) >= 2
-    assert len(re.findall(r"GET /[^ ]+/wheels/vbapp-1\.0-py3-none-any\.whl HTTP[^\"]*\" 200", log)) == 2
+
+
+def orchestrate(master, builder_id, batch="25%"):  # targets get their highstate
+    """salt-run state.orchestrate orch.venvbuild, builders by id (the master's word)."""
+    orch = {"venvbuild": {"builder": {"target": builder_id, "tgt_type": "list"},
+                          "orch": {"targets": "tgt-*", "targets_tgt_type": "glob", "batch": batch}}}
+    return master.salt_run_cli(timeout=900).run("state.orchestrate", "orch.venvbuild",
+                                                f"pillar={json.dumps(orch)}")
+
+
+def test_the_orchestration_rebuilds_nothing_and_rolls_out_nothing_new(master, salt_cli, minions,
+                                                                      builder_id, target_ids,
+                                                                      cluster_dir):
+    ret = orchestrate(master, builder_id)
+    assert ret.returncode == 0, orch_comments(ret)
+    assert len(manifests(cluster_dir)) == 1
+    assert [restarts(cluster_dir, t) for t in target_ids] == [1, 1]
 
 
 def test_second_highstate_changes_nothing_anywhere(salt_cli, minions, target_ids, cluster_dir):
@@ -105,7 +155,8 @@ def test_second_highstate_changes_nothing_anywhere(salt_cli, minions, target_ids
         for state_id, state in states.items():
             assert state["result"] is True, (minion_id, state_id, state["comment"])
             assert state["changes"] == {}, (minion_id, state_id, state["changes"])
-    assert [restarts(cluster_dir, t) for t in target_ids] == [0, 0]
+            assert "warnings" not in state, (minion_id, state_id, state["warnings"])
+    assert [restarts(cluster_dir, t) for t in target_ids] == [1, 1]
 
 
 def test_pillar_change_rolls_out_and_fires_the_watcher(master, salt_cli, minions, builder_id,
@@ -114,16 +165,13 @@ def test_pillar_change_rolls_out_and_fires_the_watcher(master, salt_cli, minions
     pillar.set_packages(SPEC2)
     refresh_pillar(salt_cli)
     started = time.time()
-    # One highstate everywhere at once: targets wait for the builder's manifest.
-    ret = salt_cli.run("state.apply", minion_tgt="*")
-    assert ret.returncode == 0, ret
-    results = state_results(ret)
-    assert "manifest" in results[builder_id]["app_wheels"]["changes"]
+    ret = orchestrate(master, builder_id, batch=1)
+    assert ret.returncode == 0, orch_comments(ret)
     for target_id in target_ids:
-        changes = results[target_id]["app_venv"]["changes"]
-        assert changes["packages"] == {"added": {"vbcext": "1.0"}}
-        assert changes["requirements"] == {"added": ["vbcext"]}
-    assert [restarts(cluster_dir, t) for t in target_ids] == [1, 1]
+        status = salt_cli.run("venvbuild.status", str(venv(cluster_dir, target_id)),
+                              minion_tgt=target_id).data
+        assert status["versions"] == {"vbapp": "1.0", "vbcext": "1.0", "vbdep": "1.0"}
+    assert [restarts(cluster_dir, t) for t in target_ids] == [2, 2]
     assert len(manifests(cluster_dir)) == 2
     no_local_builds(minions, target_ids)
     # Each target announced the change on the master's event bus (for reactors).
@@ -136,14 +184,10 @@ def test_pillar_change_rolls_out_and_fires_the_watcher(master, salt_cli, minions
             break
         time.sleep(0.5)
     assert senders == set(target_ids)
-    for event in events:
-        assert event.data["data"]["new"] == results[event.data["id"]]["app_venv"]["changes"][
-            "spec_id"]["new"]
-
     again = state_results(salt_cli.run("state.apply", minion_tgt="*"))
     for states in again.values():
         assert all(state["changes"] == {} for state in states.values())
-    assert [restarts(cluster_dir, t) for t in target_ids] == [1, 1]
+    assert [restarts(cluster_dir, t) for t in target_ids] == [2, 2]
 
 
 def test_test_mode_predicts_a_rollout_and_changes_nothing(salt_cli, target_ids, cluster_dir, pillar):
@@ -158,55 +202,58 @@ def test_test_mode_predicts_a_rollout_and_changes_nothing(salt_cli, target_ids, 
             assert predicted["changes"]["requirements"] == {
                 "added": ["vbdep==1.1"], "removed": ["vbdep==1.0"]}
         assert len(manifests(cluster_dir)) == 2, "test mode built wheels"
-        assert [restarts(cluster_dir, t) for t in target_ids] == [1, 1]
+        assert [restarts(cluster_dir, t) for t in target_ids] == [2, 2]
     finally:
         pillar.set_packages(SPEC2)
         refresh_pillar(salt_cli)
 
 
-def test_unbuilt_manifest_times_out_with_a_clear_message(salt_cli, target_ids, cluster_dir,
-                                                          build_args):
+def test_target_asks_the_builder_to_build_its_own_spec(salt_cli, minions, builder_id, target_ids,
+                                                        cluster_dir, pillar):
+    """request_build: the target names only the venv and spec id; the builder builds
+    what its own pillar defines (venvbuild.build_spec, the only peer-allowed function)."""
+    pillar.set_packages(SPEC3)
+    refresh_pillar(salt_cli)
+    try:
+        before = len(manifests(cluster_dir))
+        ret = salt_cli.run("state.apply", "venvbuild", "pillar={\"venvbuild\": {\"defaults\": "
+                           "{\"request_build\": true}}}", minion_tgt=target_ids[1])
+        assert ret.returncode == 0, ret
+        changes = state_results(ret)[target_ids[1]]["app_venv"]["changes"]
+        assert changes["packages"] == {"changed": {"vbdep": {"old": "1.0", "new": "1.1"}}}
+        assert len(manifests(cluster_dir)) == before + 1, "the builder did not publish the spec"
+        no_local_builds(minions, target_ids)
+    finally:
+        pillar.set_packages(SPEC2)
+        refresh_pillar(salt_cli)
+        assert salt_cli.run("state.apply", "venvbuild", minion_tgt=target_ids[1]).returncode == 0
+
+
+def test_unbuilt_manifest_times_out_with_a_clear_message(salt_cli, builder_id, target_ids,
+                                                          cluster_dir, build_args):
     ret = salt_cli.run(
         "venvbuild.install", str(cluster_dir / "never" / "app"),
-        'packages=["vbapp", "vbdep==1.1"]', f"build_args={build_args!r}".replace("'", '"'),
-        "builder_target=roles:venvbuild-builder", "builder_tgt_type=grain",
-        "wait_timeout=2", "wheel_build=False", "install_tool=uv",
+        'packages=["vbapp", "vbdep==1.1", "vbcext"]', f"build_args={build_args!r}".replace("'", '"'),
+        f"builder={builder_id}", "wait_timeout=2", "wheel_build=False", "install_tool=uv",
         minion_tgt=target_ids[0],
     )
     assert ret.returncode != 0
     message = str(ret.data)
-    assert re.search(r"manifest http://127\.0\.0\.1:\d+/[^ ]+/manifests/app-[0-9a-f]{16}\.txt "
-                     r"not found after 2 s", message), message
-    assert "state.apply venvbuild.builder" in message
+    assert re.search(rf"manifest http://{re.escape(HOST)}:\d+/[^ ]+/manifests/app-[0-9a-f]{{16}}\.txt "
+                     r"not found within the wait", message), message
+    assert f"salt {builder_id} state.apply venvbuild.builder" in message
     assert not (cluster_dir / "never").exists() or not any((cluster_dir / "never").iterdir())
 
 
-def test_no_builder_and_no_wheel_build_is_a_clear_error(salt_cli, target_ids, cluster_dir):
+def test_no_builder_for_the_platform_is_a_clear_error_as_in_the_role(salt_cli, target_ids,
+                                                                    cluster_dir):
     ret = salt_cli.run(
         "venvbuild.install", str(cluster_dir / "nobuilder" / "app"), 'packages=["vbapp"]',
-        "builder_target=roles:no-such-role", "builder_tgt_type=grain", "wheel_build=False",
-        minion_tgt=target_ids[0],
+        "builder=no-such-builder", minion_tgt=target_ids[0],
     )
     assert ret.returncode != 0
     assert "no builder serves platform" in str(ret.data)
-    assert "wheel_build is false" in str(ret.data)
-
-
-def test_target_asks_the_builder_to_build_through_peer_publish(salt_cli, minions, target_ids,
-                                                                cluster_dir, build_args):
-    before = len(manifests(cluster_dir))
-    path = cluster_dir / target_ids[1] / "asked" / "app"
-    ret = salt_cli.run(
-        "venvbuild.install", str(path), 'packages=["vbdep==1.1"]',
-        f"build_args={build_args!r}".replace("'", '"'), "install_tool=uv",
-        "builder_target=roles:venvbuild-builder", "builder_tgt_type=grain",
-        "wheel_build=False", "request_build=True", "wait_timeout=120",
-        minion_tgt=target_ids[1],
-    )
-    assert ret.returncode == 0, ret
-    assert ret.data["changes"]["packages"] == {"added": {"vbdep": "1.1"}}
-    assert len(manifests(cluster_dir)) == before + 1, "the builder did not publish the spec"
-    no_local_builds(minions, target_ids)
+    assert "build_fallback" in str(ret.data)
 
 
 def test_install_from_a_builder_named_by_id(salt_cli, minions, builder_id, target_ids, cluster_dir,
@@ -223,8 +270,10 @@ def test_install_from_a_builder_named_by_id(salt_cli, minions, builder_id, targe
     assert ret.returncode == 0, ret
     assert ret.data["comment"].endswith(f"from builder {builder_id}")
     status = salt_cli.run("venvbuild.status", str(path), minion_tgt=target_ids[0]).data
-    assert status["source"].startswith(f"http://127.0.0.1:{repo_port}/")
+    assert status["source"].startswith(f"http://{HOST}:{repo_port}/")
     assert status["versions"] == {"vbapp": "1.0", "vbcext": "1.0", "vbdep": "1.0"}
+    # The target's wheel cache already held these wheels: nothing was downloaded.
+    assert ret.data["bytes_downloaded"] < 4096
     print(f"\none target's install from the builder (salt CLI round trip included): {seconds:.2f} s; "
           f"inside the module: {ret.data['seconds']} s")
     no_local_builds(minions, target_ids)

@@ -1,11 +1,20 @@
 """Building a spec's wheels and publishing them with their manifest.
 
-Wheels are built by ``pip wheel`` in a builder environment kept per interpreter,
-tool and provisioning (global constraints, build args) (uv has no command that writes wheels of a resolved set; with ``install_tool:
-uv`` the builder environment is created and provisioned by uv). The build runs
-in a private staging directory; only a complete, successful build is published:
-wheels first (no-clobber), then the manifest (atomic rename). A failed build
-publishes nothing and leaves every existing manifest and wheel as it was.
+Wheels are built by ``pip wheel`` in a builder environment (uv has no command
+that writes the wheels of a resolved set; with ``install_tool: uv`` the builder
+environment is created and provisioned by uv). There is one environment per
+interpreter, tool and provisioning: pip plus the build requirements (the
+role's ``venv_build_requirements`` and ``..._extra``), installed with the
+global constraints and build arguments. It is created when first needed,
+upgraded with ``package_state: latest``, and recreated by ``wheels_rebuild``
+together with ``rebuild``.
+
+The build runs in a private staging directory; only a complete, successful
+build whose manifest reads back is published: wheels first (stored by their
+content), then the manifest (atomic rename). A failed build publishes nothing
+and leaves every existing manifest and wheel as it was. Builds are reproducible
+where the build backend allows (``SOURCE_DATE_EPOCH``), so rebuilding a
+pure-Python source gives the same bytes.
 """
 
 import dataclasses
@@ -14,12 +23,13 @@ import json
 import os
 import time
 
+from . import constraints as constraints_mod
 from . import fsutil
-from . import runner
 from .errors import BuildError
 from .manifest import Manifest
+from .text import redact_args
 
-BUILDER_PACKAGES = ("pip", "setuptools", "wheel")
+SOURCE_DATE_EPOCH = "315532800"  # 1980-01-01, the earliest date a zip file can hold
 
 
 @dataclasses.dataclass
@@ -27,136 +37,141 @@ class BuildResult:
     manifest: Manifest
     changed: bool  # a new or different manifest was published
     previous: object  # the manifest it replaced, or None
-    new_wheels: list  # wheel files this build added to the repo
-    replaced: list = dataclasses.field(default_factory=list)  # unreadable files rebuilt
+    new_wheels: list  # wheel files this build stored that were not stored before
     seconds: float = 0.0
 
 
 class Builder:
-    """Builds specs for one interpreter into one repo layout (one platform key)."""
+    """Builds specs for one interpreter into one repo layout (one platform key).
 
-    def __init__(self, repo, interpreter, tool, state_dir, uv_bin=None):
+    ``settings`` (tools.ToolSettings) carry the tool, build_env and the build
+    timeout; ``http`` (remote.Http) fetches constraints files given by URL.
+    """
+
+    def __init__(self, repo, interpreter, state_dir, settings, http=None):
         self.repo = repo
         self.interpreter = interpreter
-        self.tool = tool
         self.state_dir = state_dir
-        self.uv_bin = uv_bin
+        self.settings = settings
+        self.http = http
         exe_hash = hashlib.sha256(interpreter.executable.encode()).hexdigest()[:8]
-        # One directory per interpreter and tool; inside it, one environment per
-        # provisioning (global constraints, build args), so venvs that build with
-        # different arguments each keep theirs instead of recreating a shared one.
-        self.env_dir = os.path.join(state_dir, "builders", f"{interpreter.tag}-{exe_hash}-{tool}")
+        self.env_root = os.path.join(state_dir, "builders",
+                                     f"{interpreter.tag}-{exe_hash}-{settings.tool}")
 
     # -- the builder environment -------------------------------------------------
 
-    def _ready_record(self, global_constraints, build_args):
+    def _provisioning(self, spec, global_lines):
+        """What the environment is made of; its hash names the environment."""
         return {
             "executable": self.interpreter.executable,
             "version": self.interpreter.version,
-            "tool": self.tool,
-            "global_constraints": list(global_constraints),
-            "build_args": list(build_args),
+            "tool": self.settings.tool,
+            "build_requirements": list(spec.build_requirements),
+            "global_constraints": list(global_lines),
+            "build_args": list(spec.build_args),
         }
 
-    def ensure_env(self, global_constraints, build_args, env, log_path, ca_bundle=None):
-        """Create the builder environment (pip, setuptools, wheel) for these build
-        options unless it exists; return its Python."""
-        record = self._ready_record(global_constraints, build_args)
+    def ensure_env(self, spec, global_lines, log_path, upgrade=False, recreate=False):
+        """The builder environment's Python for ``spec``: created, upgraded or
+        recreated as asked."""
+        record = self._provisioning(spec, global_lines)
         key = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:12]
-        env_dir = os.path.join(self.env_dir, key)
+        env_dir = os.path.join(self.env_root, key)
         env_python = os.path.join(env_dir, "bin", "python")
         ready_file = os.path.join(env_dir, "venvbuild-builder.json")
+        fsutil.ensure_dir(self.env_root, f"venvbuild state {self.state_dir}", 0o700,
+                          no_links_below=self.state_dir)
         with fsutil.file_lock(env_dir + ".lock"):
             try:
-                with open(ready_file, encoding="utf-8") as handle:
-                    if json.load(handle) == record and os.path.exists(env_python):
-                        return env_python
+                ready = json.loads(fsutil.read_text(ready_file) or "null")
             except (OSError, ValueError):
-                pass
+                ready = None
+            exists = isinstance(ready, dict) and ready.get("key") == key and os.path.exists(env_python)
+            if exists and not upgrade and not recreate:
+                return env_python
             what = f"builder environment {env_dir}"
-            if self.tool == "uv":
-                uv = runner.find_uv(self.uv_bin)
-                runner.run(
-                    [uv, "venv", "--clear", "--python", self.interpreter.executable, env_dir],
-                    BuildError, what, env=env, log_path=log_path,
-                )
-                install = [uv, "pip", "install", "--python", env_python]
-            else:
-                runner.run(
-                    [self.interpreter.executable, "-m", "venv", "--clear", env_dir],
-                    BuildError, what, env=env, log_path=log_path,
-                )
-                install = [env_python, "-m", "pip", "install", "--upgrade",
-                           *runner.cert_args("pip", ca_bundle)]
+            if not exists or recreate:
+                self.settings.create_venv(self.interpreter, env_dir, BuildError, log_path,
+                                          clear=True)
             cons = os.path.join(env_dir, "venvbuild-global-constraints.txt")
-            fsutil.atomic_write(cons, "".join(f"{c}\n" for c in global_constraints))
-            runner.run(
-                install + list(BUILDER_PACKAGES) + ["-c", cons] + list(build_args),
-                BuildError, f"{what}: installing {', '.join(BUILDER_PACKAGES)}",
-                env=env, log_path=log_path,
+            fsutil.atomic_write(cons, "".join(f"{c}\n" for c in global_lines), 0o600)
+            packages = ["pip", *spec.build_requirements]
+            # pip's venv comes with ensurepip's pip, which is upgraded; uv's is empty.
+            upgrade_args = ["--upgrade"] if self.settings.tool == "pip" or upgrade else []
+            self.settings.run(
+                self.settings.install_cmd(env_python) + upgrade_args
+                + packages + ["-c", cons] + list(spec.build_args),
+                BuildError, f"{what}: installing {', '.join(packages)}", log_path=log_path,
             )
-            fsutil.atomic_write(ready_file, json.dumps(record, sort_keys=True))
+            # The record keeps the arguments with credentials hidden; the key covers them.
+            shown = dict(record, build_args=redact_args(record["build_args"]), key=key)
+            fsutil.atomic_write(ready_file, json.dumps(shown, sort_keys=True), 0o600)
         return env_python
 
     # -- building ----------------------------------------------------------------
 
-    def build(self, spec, build_env=None, rebuild=False, pip_noconf=False, ca_bundle=None):
+    def build(self, spec, rebuild=False, latest=False, recreate_env=False):
         """Build ``spec``'s wheels and publish its manifest; return a BuildResult.
 
-        ``rebuild`` ignores published wheels and pip's cache, so every wheel is
-        built again from source; published files keep their bytes (other venvs'
-        manifests point at them) unless they are no readable wheel, which are
-        replaced; new files are added. Nothing is ever deleted.
+        ``rebuild`` ignores pip's caches, so every wheel is built again from
+        source; new bytes are stored beside the old ones, which manifests of
+        other specs may still name. ``latest`` upgrades the builder environment.
         """
         started = time.monotonic()
-        env = runner.tool_env(build_env, ca_bundle)
-        if pip_noconf:
-            env["PIP_CONFIG_FILE"] = os.devnull
-        log_dir = os.path.join(self.state_dir, "logs")
+        log_dir = fsutil.ensure_dir(os.path.join(self.state_dir, "logs"),
+                                    f"venvbuild state {self.state_dir}", 0o700,
+                                    no_links_below=self.state_dir)
         log_path = os.path.join(log_dir, f"build-{spec.venv_id}-{spec.spec_id}.log")
-        os.makedirs(log_dir, exist_ok=True)
-        with open(log_path, "w", encoding="utf-8") as log:
+        with fsutil.open_log(log_path) as log:
             log.write(f"# venvbuild build of {spec.venv_id} spec {spec.spec_id} on {spec.platform}\n")
 
-        env_python = self.ensure_env(spec.global_constraints, spec.build_args, env, log_path,
-                                     ca_bundle)
+        global_refs, own_refs = spec.constraint_files()
+        loaded = {ref: constraints_mod.load(ref, self.http) for ref in global_refs + own_refs}
+        global_lines = [c for c in spec.global_constraints if not c.startswith("-c ")]
+        for ref in global_refs:
+            global_lines += loaded[ref][0]
+        env_python = self.ensure_env(spec, global_lines, log_path, upgrade=latest,
+                                     recreate=recreate_env)
+        self.repo.ensure_dirs()
         with self.repo.lock(f"build-{spec.venv_id}"):
-            previous = self.repo.read_manifest(spec.venv_id, spec.spec_id)
-            before = set(os.listdir(self.repo.wheels_dir)) if os.path.isdir(self.repo.wheels_dir) else set()
+            previous = self.repo.read_manifest(spec.venv_id, spec.spec_id, ignore_unreadable=rebuild)
             staging = self.repo.staging(f"{spec.venv_id}-{spec.spec_id}")
             try:
                 out = os.path.join(staging, "wheels")
-                os.makedirs(out)
-                req = os.path.join(staging, "requirements.txt")
-                gcons = os.path.join(staging, "global-constraints.txt")
-                cons = os.path.join(staging, "constraints.txt")
-                for path, lines in (
-                    (req, spec.requirements),
-                    (gcons, spec.global_constraints),
-                    (cons, spec.constraints),
-                ):
-                    fsutil.atomic_write(path, "".join(f"{line}\n" for line in lines))
+                os.mkdir(out, 0o700)
+                files = {
+                    "requirements.txt": spec.requirements,
+                    "global-constraints.txt": global_lines,
+                    "constraints.txt": [c for c in spec.constraints if not c.startswith("-c ")]
+                    + [line for ref in own_refs for line in loaded[ref][0]],
+                }
+                for name, lines in files.items():
+                    constraints_mod.write(os.path.join(staging, name), lines)
                 cmd = [env_python, "-m", "pip", "wheel", "--wheel-dir", out,
-                       "-r", req, "-c", gcons, "-c", cons]
+                       "-r", os.path.join(staging, "requirements.txt"),
+                       "-c", os.path.join(staging, "global-constraints.txt"),
+                       "-c", os.path.join(staging, "constraints.txt")]
                 if rebuild:
                     cmd += ["--no-cache-dir"]
-                else:
-                    cmd += ["--find-links", self.repo.wheels_dir]
-                cmd += runner.cert_args("pip", ca_bundle) + list(spec.build_args)
-                runner.run(
-                    cmd, BuildError,
-                    f"venv {spec.venv_id}: building wheels for spec {spec.spec_id}",
-                    env=env, cwd=staging, log_path=log_path,
+                cmd += self.settings.cert_args("pip") + list(spec.build_args)
+                env_bin = os.path.dirname(env_python)
+                self.settings.run(
+                    cmd, BuildError, f"venv {spec.venv_id}: building wheels for spec {spec.spec_id}",
+                    log_path=log_path, cwd=staging,
+                    extra_env={
+                        # Tools the build requirements bring (maturin, cython) come first.
+                        "PATH": f"{env_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+                        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
+                    },
                 )
-                pins, replaced = self.repo.publish_wheels(out, replace_corrupt=rebuild)
+                pins, stored = self.repo.publish_wheels(out)
                 manifest = Manifest.create(
-                    spec.venv_id, spec.spec_id, spec.platform, spec.requirements, pins
+                    spec.venv_id, spec.spec_id, spec.platform, spec.requirements, pins,
+                    [loaded[ref][1] for ref in global_refs + own_refs],
                 )
                 changed = previous is None or previous.sha256 != manifest.sha256
                 if changed:
                     self.repo.publish_manifest(manifest)
             finally:
                 self.repo.remove_staging(staging)
-        new_wheels = sorted({pin.filename for pin in manifest.pins} - before)
-        return BuildResult(manifest, changed, previous, new_wheels, replaced,
-                           time.monotonic() - started)
+        return BuildResult(manifest, changed, previous, sorted(stored), time.monotonic() - started)

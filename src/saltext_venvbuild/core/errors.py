@@ -27,3 +27,18 @@ class InstallError(VenvbuildError):
 
 class RepoError(VenvbuildError):
     """The wheel repo is unreadable, inconsistent or unreachable."""
+
+
+class UnsafePathError(VenvbuildError):
+    """A path venvbuild would write through is not under trusted control
+    (another user owns or can write a directory on the way, or a symlink was
+    planted where venvbuild expects its own file)."""
+
+
+class TrustError(VenvbuildError):
+    """A manifest or wheel could not be authenticated: its hash was not
+    published by a trusted builder, or the bytes differ from the hash."""
+
+
+class UnreachableError(RepoError):
+    """A repo did not answer (or answered with a server error) until the deadline."""

@@ -1,98 +1,352 @@
-"""Small filesystem helpers: atomic writes, locks, path safety."""
+"""Filesystem safety: which paths venvbuild may manage, and how it writes there.
+
+venvbuild runs as root and writes into the repo, its state directory and the
+parents of venvs. Two rules keep another local user (a web server's user, an
+application's user) from steering those writes:
+
+1. **Only trusted users can write on the way.** Every directory from ``/`` to
+   a directory venvbuild writes in is owned by root or by venvbuild's own user
+   and is writable by no one else, except sticky directories such as ``/tmp``
+   whose entries venvbuild walks through are again trusted. A symlink on the
+   way is followed only if it sits in such a directory and is trusted-owned.
+   Anything else is an UnsafePathError naming the directory and the fix.
+2. **No write follows a link or reuses a name.** New files get unpredictable
+   names (``mkstemp``: ``O_EXCL``), existing ones are opened with
+   ``O_NOFOLLOW``, modes and owners are set on file descriptors (never
+   ``chmod``/``chown`` through a path), and trees are removed without
+   following links.
+"""
 
 import contextlib
+import errno
 import fcntl
+import grp
 import hashlib
 import os
 import posixpath
+import pwd
+import shutil
+import stat
 import tempfile
 
 from .errors import SpecError
+from .errors import UnsafePathError
+from .text import check_text
 
-# Paths a venv may never be, nor be installed into directly. A venv path must be
-# a dedicated directory below one of these, never one of them.
+# Paths that are never a venv or a repo themselves.
 _SYSTEM_DIRS = frozenset(
-    [
-        "/",
-        "/bin",
-        "/boot",
-        "/dev",
-        "/etc",
-        "/home",
-        "/lib",
-        "/lib32",
-        "/lib64",
-        "/media",
-        "/mnt",
-        "/opt",
-        "/proc",
-        "/root",
-        "/run",
-        "/sbin",
-        "/srv",
-        "/sys",
-        "/tmp",
-        "/usr",
-        "/usr/bin",
-        "/usr/lib",
-        "/usr/local",
-        "/usr/local/bin",
-        "/usr/local/lib",
-        "/usr/sbin",
-        "/usr/share",
-        "/var",
-        "/var/lib",
-        "/var/tmp",
-    ]
+    """/ /bin /boot /dev /etc /home /lib /lib32 /lib64 /libx32 /media /mnt /nix /opt
+    /proc /root /run /sbin /snap /srv /sys /tmp /usr /usr/bin /usr/include /usr/lib
+    /usr/lib32 /usr/lib64 /usr/libexec /usr/local /usr/local/bin /usr/local/etc
+    /usr/local/include /usr/local/lib /usr/local/sbin /usr/local/share /usr/local/src
+    /usr/sbin /usr/share /usr/src /var /var/backups /var/cache /var/lib /var/local
+    /var/log /var/mail /var/opt /var/spool /var/tmp /var/www""".split()
 )
+# Trees that belong to the system or the package manager: nothing below them either.
+_SYSTEM_TREES = tuple(
+    """/bin /boot /dev /etc /lib /lib32 /lib64 /libx32 /proc /run /sbin /sys /usr/bin
+    /usr/include /usr/lib /usr/lib32 /usr/lib64 /usr/libexec /usr/sbin /usr/share
+    /usr/src /var/log /var/mail /var/spool""".split()
+)
+_MAX_LINKS = 40  # as the kernel's ELOOP limit
+
+
+def trusted_uids():
+    return {0, os.geteuid()}
+
+
+def _user(uid):
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _under(path, tree):
+    return path == tree or path.startswith(tree + "/")
+
+
+def _home_owner(path):
+    """The user whose home directory is ``path``, or None (reads the passwd database)."""
+    try:
+        entries = pwd.getpwall()
+    except OSError:
+        return None
+    for entry in entries:
+        home = posixpath.normpath(entry.pw_dir or "/")
+        if home not in ("/", "/nonexistent") and home == path:
+            return f"user {entry.pw_name}"
+    return None
+
+
+def normalize_path(path, what="venv path"):
+    """``path`` normalized, if it is an absolute path string with no ``..`` and no
+    control character and not a system directory itself; else SpecError.
+
+    Lexical only (no I/O): cheap enough for the no-op path. Before writing,
+    :func:`check_managed_path` checks the rest.
+    """
+    if not isinstance(path, str) or not path:
+        raise SpecError(f"{what} {path!r}: must be a non-empty absolute path string")
+    check_text(path, what)
+    if not posixpath.isabs(path):
+        raise SpecError(f"{what} {path!r}: must be absolute, e.g. /opt/venvs/keystone")
+    if ".." in path.split("/"):
+        raise SpecError(f"{what} {path!r}: must not contain '..'")
+    norm = "/" + posixpath.normpath(path).lstrip("/")
+    if norm in _SYSTEM_DIRS:
+        raise SpecError(
+            f"{what} {path!r}: refusing a system directory; use a dedicated directory such "
+            "as /opt/venvs/<name>"
+        )
+    return norm
 
 
 def check_managed_path(path, what="venv path"):
     """Return ``path`` normalized, or raise SpecError if it is unsafe to manage.
 
-    A managed path must be absolute, free of ``..`` and not a system directory:
-    the installer replaces and deletes what lives there.
+    A managed path must be absolute, free of ``..``, at least two levels deep,
+    and neither a system directory, nor inside a system tree (``/etc``,
+    ``/usr/lib``, ``/var/log``...), nor a home directory (``/home/<name>`` or
+    a user's home in the passwd database). The checks apply to the path with
+    its parent's symlinks resolved too, so a path through a link into ``/etc``
+    is refused like ``/etc`` itself.
     """
-    if not isinstance(path, str) or not path:
-        raise SpecError(f"{what} {path!r}: must be a non-empty absolute path string")
-    if "\0" in path or "\n" in path:
-        raise SpecError(f"{what} {path!r}: contains a NUL or newline character")
-    if not posixpath.isabs(path):
-        raise SpecError(f"{what} {path!r}: must be absolute, e.g. /opt/venvs/keystone")
-    if ".." in path.split("/"):
-        raise SpecError(f"{what} {path!r}: must not contain '..'")
-    norm = posixpath.normpath(path)
-    if norm.startswith("//"):
-        norm = "/" + norm.lstrip("/")
-    if norm in _SYSTEM_DIRS:
-        raise SpecError(
-            f"{what} {path!r}: refusing a system directory; use a dedicated "
-            f"directory such as {norm.rstrip('/')}/venvs/<name>"
-        )
+    norm = normalize_path(path, what)
+    parent, base = posixpath.split(norm)
+    real = posixpath.join(os.path.realpath(parent), base)
+    for candidate in sorted({norm, real}):
+        if candidate in _SYSTEM_DIRS:
+            raise SpecError(
+                f"{what} {path!r}: refusing a system directory{_via(candidate, norm)}; use a "
+                f"dedicated directory such as /opt/venvs/<name>"
+            )
+        for tree in _SYSTEM_TREES:
+            if _under(candidate, tree):
+                raise SpecError(
+                    f"{what} {path!r}: refusing a path inside {tree}{_via(candidate, norm)}, "
+                    "which belongs to the system; use a dedicated directory such as "
+                    "/opt/venvs/<name>"
+                )
+        if candidate.count("/") < 2:
+            raise SpecError(
+                f"{what} {path!r}: refusing a top-level directory{_via(candidate, norm)}; "
+                "use a dedicated directory such as /opt/venvs/<name>"
+            )
+        owner = "a user" if posixpath.dirname(candidate) == "/home" else _home_owner(candidate)
+        if owner:
+            raise SpecError(
+                f"{what} {path!r}: refusing the home directory of {owner}"
+                f"{_via(candidate, norm)}; use a dedicated directory such as /opt/venvs/<name>"
+            )
     return norm
 
 
+def _via(candidate, norm):
+    return "" if candidate == norm else f" (it resolves to {candidate})"
+
+
+# -- trusted directories ------------------------------------------------------------
+
+
+def _check_dir_stat(path, st, what):
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafePathError(f"{what}: {path} is not a directory")
+    if st.st_uid not in trusted_uids():
+        raise UnsafePathError(
+            f"{what}: {path} is owned by {_user(st.st_uid)}, so that user could replace "
+            f"what venvbuild writes there; make it owned by root (chown root {path}) or "
+            "choose another path"
+        )
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        raise UnsafePathError(
+            f"{what}: {path} is writable by {'group and others' if st.st_mode & 0o002 else 'its group'} "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}), so they could replace what venvbuild "
+            f"writes there; chmod go-w {path}"
+        )
+
+
+def resolve_trusted(path, what, no_links_below=None, _links=None):
+    """Walk ``path`` from ``/`` and return it with links resolved, if every step is trusted.
+
+    Components that do not exist yet end the walk (the caller creates them,
+    see :func:`ensure_dir`). Raises UnsafePathError for a directory another
+    user can write to or owns, a link in such a directory or owned by another
+    user, and any link strictly below ``no_links_below`` (venvbuild's own
+    trees hold no links, whoever made them).
+    """
+    links = _links if _links is not None else [0]
+    current = "/"
+    _check_dir_stat(current, os.lstat(current), what)
+    parts = [p for p in posixpath.normpath(path).split("/") if p]
+    for index, part in enumerate(parts):
+        candidate = posixpath.join(current, part)
+        try:
+            st = os.lstat(candidate)
+        except FileNotFoundError:
+            return posixpath.join(candidate, *parts[index + 1:])
+        except NotADirectoryError:
+            raise UnsafePathError(f"{what}: {current} is not a directory") from None
+        if stat.S_ISLNK(st.st_mode):
+            if no_links_below and candidate.startswith(no_links_below.rstrip("/") + "/"):
+                raise UnsafePathError(
+                    f"{what}: {candidate} is a symlink inside venvbuild's own directory "
+                    f"{no_links_below}; venvbuild never writes through links there (someone "
+                    "planted it?): remove it"
+                )
+            if st.st_uid not in trusted_uids():
+                raise UnsafePathError(
+                    f"{what}: {candidate} is a symlink owned by {_user(st.st_uid)}; venvbuild "
+                    "follows only links root created; remove it or choose another path"
+                )
+            links[0] += 1
+            if links[0] > _MAX_LINKS:
+                raise UnsafePathError(f"{what}: {path}: too many levels of symbolic links")
+            target = posixpath.join(current, os.readlink(candidate))
+            current = resolve_trusted(target, what, no_links_below, links)
+            if not os.path.isdir(current):
+                return posixpath.join(current, *parts[index + 1:])
+            continue
+        _check_dir_stat(candidate, st, what)
+        current = candidate
+    return current
+
+
+def ensure_dir(path, what, mode=0o755, group=None, enforce=True, no_links_below=None):
+    """Make sure ``path`` is a trusted directory; create what is missing.
+
+    Created directories get ``mode``. With ``enforce``, ``path`` itself gets
+    ``mode`` and, if ``group`` (a gid) is given, that group even if it
+    existed, set through a file descriptor opened without following links.
+    Returns the resolved path.
+    """
+    real = resolve_trusted(path, what, no_links_below)
+    current = "/"
+    for part in [p for p in real.split("/") if p]:
+        candidate = posixpath.join(current, part)
+        try:
+            os.mkdir(candidate, 0o700)
+            created = True
+        except FileExistsError:
+            created = False
+        except OSError as exc:
+            raise UnsafePathError(f"{what}: cannot create {candidate}: {exc.strerror}") from None
+        st = os.lstat(candidate)
+        _check_dir_stat(candidate, st, what)
+        if created or (enforce and candidate == real):
+            _set_mode(candidate, mode, group if candidate == real else None, what)
+        current = candidate
+    return real
+
+
+def _set_mode(path, mode, group, what):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise UnsafePathError(f"{what}: cannot open directory {path}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if st.st_uid != os.geteuid():
+            return  # a trusted directory of root's while we are not root: leave it as it is
+        if group is not None and st.st_gid != group:
+            os.fchown(fd, -1, group)
+        if stat.S_IMODE(st.st_mode) != mode:
+            os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def group_id(name, what):
+    """The gid of group ``name`` (a name or a number)."""
+    try:
+        return grp.getgrnam(str(name)).gr_gid
+    except KeyError:
+        if str(name).isdigit():
+            return int(name)
+        raise SpecError(f"{what} {name!r}: no such group; create it or fix the name") from None
+
+
+# -- files ----------------------------------------------------------------------------
+
+
+def open_nofollow(path, flags, mode=0o600, regular=True):
+    """``os.open`` that refuses a symlink at ``path`` (and, with ``regular``, anything
+    but a regular file, checked before a FIFO could block) with an UnsafePathError."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePathError(
+                f"{path} is a symlink where venvbuild expects its own file; someone planted "
+                "it: remove it and check who can write to that directory"
+            ) from None
+        if exc.errno in (errno.ENXIO, errno.EISDIR):
+            raise UnsafePathError(f"{path} is not a regular file; remove it") from None
+        raise
+    if regular and not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePathError(f"{path} is not a regular file; remove it")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def open_log(path):
+    """A log file opened for writing, truncated, readable by its owner only."""
+    fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.ftruncate(fd, 0)
+    if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+        os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", errors="replace")
+
+
+def append_log(path):
+    fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8", errors="replace")
+
+
+def read_text(path, limit=None):
+    """The text of the regular file at ``path`` (not a link); None if it does not exist."""
+    try:
+        fd = open_nofollow(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise SpecError(f"{path}: larger than {limit} bytes")
+    return data.decode("utf-8")
+
+
 def sha256_file(path, bufsize=1 << 20):
+    """The sha256 of the regular file at ``path``; a symlink there is refused."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    fd = open_nofollow(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as handle:
         for block in iter(lambda: handle.read(bufsize), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def atomic_write(path, data, mode=0o644):
-    """Write ``data`` (str or bytes) to ``path`` so that readers see all or nothing."""
+def atomic_write(path, data, mode=0o644, group=None):
+    """Write ``data`` (str or bytes) to ``path`` so that readers see all or nothing.
+
+    The directory must exist (see :func:`ensure_dir`). The data goes to a new
+    file with an unpredictable name, gets its mode (and group) on the file
+    descriptor, is synced, and is renamed over ``path``: a symlink planted at
+    ``path`` is replaced, never followed.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
     directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            if group is not None:
+                os.fchown(handle.fileno(), -1, group)
+            os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -100,42 +354,80 @@ def atomic_write(path, data, mode=0o644):
         raise
 
 
-def publish_no_clobber(src, dest):
-    """Put ``src`` at ``dest`` unless ``dest`` exists; return True if published.
+def copy_new(src, dest_dir, name, mode=0o644, group=None):
+    """Copy ``src`` to a new file ``dest_dir/name``; False if that name exists already.
 
-    A hard link is atomic and fails if ``dest`` exists, so two builders racing on
-    the same wheel never replace bytes a manifest already points at.
+    The copy is made under an unpredictable name, synced, and then hard-linked
+    to ``name`` (which fails if the name exists, even as a link): the result
+    is a complete file or nothing.
     """
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest_dir)
     try:
-        os.link(src, dest)
-        return True
-    except FileExistsError:
-        return False
-    except OSError:
-        # Cross-device or no hard links: copy beside dest, then link that in.
-        tmp = dest + f".tmp-{os.getpid()}"
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            for block in iter(lambda: fin.read(1 << 20), b""):
-                fout.write(block)
-            fout.flush()
-            os.fsync(fout.fileno())
+        with os.fdopen(fd, "wb") as out, open(open_nofollow(src, os.O_RDONLY), "rb") as fin:
+            shutil.copyfileobj(fin, out, 1 << 20)
+            out.flush()
+            if group is not None:
+                os.fchown(out.fileno(), -1, group)
+            os.fchmod(out.fileno(), mode)
+            os.fsync(out.fileno())
         try:
-            os.link(tmp, dest)
+            os.link(tmp, os.path.join(dest_dir, name))
             return True
         except FileExistsError:
             return False
-        finally:
+    finally:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
 
 
-@contextlib.contextmanager
-def file_lock(path):
-    """Hold an exclusive ``flock`` on ``path`` (created if needed) for the block."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def replace_file(src, dest_dir, name, mode=0o644, group=None):
+    """Copy ``src`` over ``dest_dir/name`` atomically (for a damaged file)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest_dir)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        with os.fdopen(fd, "wb") as out, open(open_nofollow(src, os.O_RDONLY), "rb") as fin:
+            shutil.copyfileobj(fin, out, 1 << 20)
+            out.flush()
+            if group is not None:
+                os.fchown(out.fileno(), -1, group)
+            os.fchmod(out.fileno(), mode)
+            os.fsync(out.fileno())
+        os.replace(tmp, os.path.join(dest_dir, name))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def remove_tree(path):
+    """Remove a directory tree without following any link in it (or a link itself)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(path)  # uses the fd-based, link-safe walk on Linux
+    else:
+        os.unlink(path)
+
+
+@contextlib.contextmanager
+def file_lock(path, shared=False, wait=True):
+    """Hold a ``flock`` on ``path`` (created, owner-only) for the block.
+
+    Exclusive unless ``shared``. With ``wait`` False the block gets False
+    (and no lock) when another process holds a conflicting lock.
+    """
+    fd = open_nofollow(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        flags = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            fcntl.flock(fd, flags if wait else flags | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

@@ -4,57 +4,178 @@ Layout for a venv at ``/opt/venvs/keystone``::
 
     /opt/venvs/keystone -> .keystone.versions/<spec id>-<time>   (a symlink)
     /opt/venvs/.keystone.versions/<spec id>-<time>/               (complete venvs)
-    /opt/venvs/.keystone.versions/.lock
+    /opt/venvs/.keystone.versions/preexisting-<time>/             (adopted, never pruned)
 
 Every install creates a fresh venv directory, installs the manifest's pins into
 it with hashes required and no index, checks what landed, writes the stamp, and
 only then replaces the symlink with an atomic rename. Until that rename the live
 venv is untouched; a failure removes the new directory and nothing else. The
-previous venv is kept for rollback; older ones are pruned.
+previous venv is kept for rollback; older ones venvbuild made are pruned.
+
+venvbuild manages only what it made: a path that is its own symlink into its
+versions directory. A venv made by other means at the path (a directory with
+``pyvenv.cfg``) is moved aside into the versions directory and kept; anything
+else (a plain directory, a file, a foreign symlink) is refused unless the
+caller opts in with ``adopt`` (then a directory is moved aside and kept, a
+foreign link replaced). The versions directory must be a real directory that
+only root can write to. Installs and removals of one path are serialized by a
+lock in venvbuild's state directory.
 """
 
 import dataclasses
 import datetime
+import hashlib
 import os
-import shutil
+import re
+import stat
+import tempfile
 import time
 
 from . import fsutil
-from . import runner
 from .errors import InstallError
+from .errors import UnsafePathError
 from .stamp import STAMP_NAME
 from .stamp import Stamp
 from .stamp import installed_distributions
 from .stamp import installed_versions
+from .stamp import python_record
 from .stamp import read_stamp
 from .stamp import record_problems
 from .stamp import site_packages
 from .stamp import write_stamp
+from .text import redact
 
 KEEP_VERSIONS = 2  # the live venv and one to roll back to
+LOCK_NAME = "venvbuild-lock.txt"  # the manifest the venv was installed from
+_OURS = re.compile(r"^[0-9a-f]{16}-\d{8}T\d{6}Z(?:-\d+)?$")
+_ADOPTED = re.compile(r"^preexisting-\d{8}T\d{6}Z(?:-\d+)?$")
 
 
 class VenvPaths:
-    def __init__(self, path):
-        self.path = fsutil.check_managed_path(path)
-        parent, base = os.path.split(self.path)
-        self.versions_dir = os.path.join(parent, f".{base}.versions")
-        self.lock_file = os.path.join(self.versions_dir, ".lock")
+    """The paths of one managed venv; ``state_dir`` holds its lock."""
+
+    def __init__(self, path, state_dir=None):
+        self.path = fsutil.normalize_path(path)
+        self.parent, base = os.path.split(self.path)
+        self.versions_name = f".{base}.versions"
+        self.versions_dir = os.path.join(self.parent, self.versions_name)
+        key = hashlib.sha256(self.path.encode()).hexdigest()[:16]
+        self.lock_file = os.path.join(state_dir, "locks", f"venv-{key}.lock") if state_dir else None
+
+    def link_target(self):
+        """The versions entry the path's symlink names if it is venvbuild's own link, else None."""
+        try:
+            target = os.readlink(self.path)
+        except OSError:
+            return None
+        head, _, entry = target.partition("/")
+        if head == self.versions_name and (_OURS.fullmatch(entry) or _ADOPTED.fullmatch(entry)):
+            return entry
+        return None
+
+    def kind(self):
+        """What is at the path: ``absent``, ``managed``, ``link`` (foreign), ``venv``
+        (a venv venvbuild did not make), ``dir`` or ``file``."""
+        try:
+            st = os.lstat(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            return "absent"
+        if stat.S_ISLNK(st.st_mode):
+            return "managed" if self.link_target() else "link"
+        if stat.S_ISDIR(st.st_mode):
+            return "venv" if os.path.isfile(os.path.join(self.path, "pyvenv.cfg")) else "dir"
+        return "file"
 
     def live_dir(self):
-        """The real directory the path points at, or None."""
-        if os.path.islink(self.path):
-            target = os.path.realpath(self.path)
-            return target if os.path.isdir(target) else None
-        return self.path if os.path.isdir(self.path) else None
+        """The venv directory the path stands for (its link's target, or itself), or None."""
+        kind = self.kind()
+        if kind == "managed":
+            target = os.path.join(self.versions_dir, self.link_target())
+            return target if os.path.isdir(target) and not os.path.islink(target) else None
+        if kind == "venv":
+            return self.path
+        return None
 
-    def version_dirs(self):
+    def version_dirs(self, adopted=False):
+        """venvbuild's own venv directories (and with ``adopted`` the kept ones), oldest first."""
         try:
             names = os.listdir(self.versions_dir)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        dirs = [os.path.join(self.versions_dir, n) for n in names if not n.startswith(".")]
-        return sorted((d for d in dirs if os.path.isdir(d)), key=lambda d: (os.stat(d).st_mtime, d))
+        dirs = []
+        for name in names:
+            if _OURS.fullmatch(name) or (adopted and _ADOPTED.fullmatch(name)):
+                full = os.path.join(self.versions_dir, name)
+                try:
+                    st = os.lstat(full)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    dirs.append((st.st_mtime, full))
+        return [full for _mtime, full in sorted(dirs)]
+
+    def check_versions_dir(self):
+        """Refuse a versions directory that is a symlink or not root's own."""
+        try:
+            st = os.lstat(self.versions_dir)
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafePathError(
+                f"venv {self.path}: {self.versions_dir} is a symlink; venvbuild keeps its venv "
+                "versions in a real directory and will not write through a link (someone "
+                "planted it?); remove the link"
+            )
+        fsutil.resolve_trusted(self.versions_dir, f"venv {self.path}")
+
+
+def existing_change(paths, adopt):
+    """What installing at ``paths`` does to what is there now (the ``changes`` entry),
+    or None; raises InstallError (or SpecError for a path venvbuild may not manage)
+    if it refuses. Used by ``test=True`` and real runs alike."""
+    fsutil.check_managed_path(paths.path)
+    kind = paths.kind()
+    if kind in ("absent", "managed"):
+        return None
+    if kind == "file":
+        raise InstallError(
+            f"venv {paths.path}: a file is there, not a venv; remove it (venvbuild does not "
+            "replace files it did not create)"
+        )
+    if kind == "venv" or adopt:
+        if kind == "link":
+            return {"old": f"a symlink to {redact(os.readlink(paths.path))}",
+                    "new": "replaced by venvbuild's link (its target is left alone)"}
+        what = "a venv made by other means" if kind == "venv" else "a directory"
+        return {"old": what, "new": f"moved into {paths.versions_dir} and kept (never pruned)"}
+    if kind == "link":
+        raise InstallError(
+            f"venv {paths.path}: is a symlink to {redact(os.readlink(paths.path))} that venvbuild "
+            "did not create; remove it, or set adopt_existing: true to replace the link"
+        )
+    raise InstallError(
+        f"venv {paths.path}: a directory that is not a venv is there (no pyvenv.cfg); "
+        "venvbuild will not touch it. Move it away, or set adopt_existing: true to have it "
+        f"moved into {paths.versions_dir} and kept"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class InstallRequest:
+    """What to install and how: a manifest, where its wheels are, the tool settings."""
+
+    manifest: object  # Manifest, already checked to be the spec's
+    wheels: dict  # {sha256: absolute path of the wheel file}
+    interpreter: object  # Interpreter
+    settings: object  # tools.ToolSettings (install_env, install_timeout)
+    install_args: tuple = ()
+    links: tuple = ()  # distro module paths to link in (symlink_pkgs)
+    symlink_pkgs: tuple = ()
+    install_pkgs: tuple = ()
+    source: str = ""  # where the wheels came from (shown with credentials hidden)
+    trust: str = ""  # how the manifest was authenticated
+    keep: int = KEEP_VERSIONS
+    adopt: bool = False
 
 
 @dataclasses.dataclass
@@ -63,24 +184,41 @@ class InstallResult:
     new: Stamp
     venv_dir: str
     seconds: float
+    existing: dict = None  # what happened to a venv or directory venvbuild did not make
 
 
 def _timestamp():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _unused(directory, prefix):
+    name = os.path.join(directory, f"{prefix}-{_timestamp()}")
+    candidate, suffix = name, 0
+    while os.path.lexists(candidate):
+        suffix += 1
+        candidate = f"{name}-{suffix}"
+    return candidate
+
+
 def _switch(paths, new_dir):
     """Point ``paths.path`` at ``new_dir`` with one atomic rename."""
-    if os.path.lexists(paths.path) and not os.path.islink(paths.path):
-        if not os.path.isdir(paths.path):
-            raise InstallError(f"venv {paths.path}: exists and is not a directory; remove it first")
-        # A venv made by other means: keep it beside ours for rollback.
-        os.rename(paths.path, os.path.join(paths.versions_dir, f"preexisting-{_timestamp()}"))
-    tmp_link = os.path.join(os.path.dirname(paths.path), f".{os.path.basename(paths.path)}.link-{os.getpid()}")
-    if os.path.lexists(tmp_link):
+    kind = paths.kind()
+    if kind in ("venv", "dir"):
+        os.rename(paths.path, _unused(paths.versions_dir, "preexisting"))
+    target = os.path.join(paths.versions_name, os.path.basename(new_dir))
+    while True:
+        tmp_link = os.path.join(paths.parent,
+                                f".{os.path.basename(paths.path)}.link-{os.urandom(6).hex()}")
+        try:
+            os.symlink(target, tmp_link)
+            break
+        except FileExistsError:
+            continue
+    try:
+        os.replace(tmp_link, paths.path)
+    except BaseException:
         os.unlink(tmp_link)
-    os.symlink(os.path.relpath(new_dir, os.path.dirname(paths.path)), tmp_link)
-    os.replace(tmp_link, paths.path)
+        raise
 
 
 def _prune(paths, keep):
@@ -89,28 +227,7 @@ def _prune(paths, keep):
     for old in dirs[: max(0, len(dirs) - keep)]:
         if live and os.path.realpath(old) == os.path.realpath(live):
             continue
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _create_venv(tool, interpreter, venv_dir, env, log_path, uv_bin):
-    what = f"venv {venv_dir}: creating it"
-    if tool == "uv":
-        uv = runner.find_uv(uv_bin)
-        runner.run([uv, "venv", "--python", interpreter.executable, venv_dir],
-                   InstallError, what, env=env, log_path=log_path)
-    else:
-        runner.run([interpreter.executable, "-m", "venv", venv_dir],
-                   InstallError, what, env=env, log_path=log_path)
-
-
-def _install_cmd(tool, venv_dir, find_links, lock_file, install_args, uv_bin, ca_bundle):
-    python = os.path.join(venv_dir, "bin", "python")
-    if tool == "uv":
-        cmd = [runner.find_uv(uv_bin), "pip", "install", "--python", python]
-    else:
-        cmd = [python, "-m", "pip", "install"]
-    return cmd + ["--no-index", "--find-links", find_links, "--require-hashes",
-                  "-r", lock_file] + runner.cert_args(tool, ca_bundle) + list(install_args)
+        fsutil.remove_tree(old)
 
 
 def _link(venv_dir, links):
@@ -133,115 +250,144 @@ def _link(venv_dir, links):
     return {name: version for name, version in after.items() if name not in before}
 
 
-def install(manifest, manifest_sha256, find_links, interpreter, tool, path,
-            install_args=(), install_env=None, state_dir=None, uv_bin=None,
-            keep=KEEP_VERSIONS, pip_noconf=False, links=(), symlink_pkgs=(), install_pkgs=(),
-            ca_bundle=None):
-    """Install ``manifest`` into a new venv for ``path`` and switch to it.
+def _find_links_dir(tmp_dir, manifest, wheels):
+    """A private directory holding exactly the manifest's wheels (as links), for --find-links."""
+    links_dir = os.path.join(tmp_dir, "wheels")
+    os.mkdir(links_dir, 0o700)
+    for pin in manifest.pins:
+        src = wheels.get(pin.sha256)
+        if not src:
+            raise InstallError(f"wheel {pin.filename} ({pin.sha256[:12]}): not available locally")
+        os.symlink(src, os.path.join(links_dir, pin.filename))
+    return links_dir
 
-    ``links`` are distro module paths to link into its site-packages (from
-    ``symlink_pkgs``, recorded in the stamp with ``install_pkgs``).
-    """
+
+def prepare(paths, state_dir):
+    """Check and create what an install writes through (before taking the lock)."""
+    fsutil.check_managed_path(paths.path)
+    what = f"venv {paths.path}"
+    fsutil.ensure_dir(paths.parent, what, 0o755, enforce=False)
+    fsutil.ensure_dir(os.path.dirname(paths.lock_file), f"venvbuild state {state_dir}", 0o700,
+                      no_links_below=state_dir)
+    paths.check_versions_dir()
+
+
+def install(paths, request, state_dir):
+    """Install ``request.manifest`` into a new venv for ``paths`` and switch to it."""
     started = time.monotonic()
-    paths = VenvPaths(path)
-    env = runner.tool_env(install_env, ca_bundle)
-    if pip_noconf:
-        env["PIP_CONFIG_FILE"] = os.devnull
-    os.makedirs(paths.versions_dir, mode=0o755, exist_ok=True)
-    log_path = None
-    if state_dir:
-        log_path = os.path.join(state_dir, "logs", f"install-{manifest.venv_id}-{manifest.spec_id}.log")
-        os.makedirs(os.path.dirname(log_path), exist_ok=True)
-        with open(log_path, "w", encoding="utf-8") as log:
-            log.write(f"# venvbuild install of {path} spec {manifest.spec_id}\n")
+    manifest, settings = request.manifest, request.settings
+    prepare(paths, state_dir)
+    log_dir = fsutil.ensure_dir(os.path.join(state_dir, "logs"), f"venvbuild state {state_dir}",
+                                0o700, no_links_below=state_dir)
+    log_path = os.path.join(log_dir, f"install-{manifest.venv_id}-{manifest.spec_id}.log")
+    with fsutil.open_log(log_path) as log:
+        log.write(f"# venvbuild install of {paths.path} spec {manifest.spec_id}\n")
     with fsutil.file_lock(paths.lock_file):
-        old = read_stamp(paths.path)
-        new_dir = os.path.join(paths.versions_dir, f"{manifest.spec_id}-{_timestamp()}")
-        suffix = 0
-        while os.path.lexists(new_dir):
-            suffix += 1
-            new_dir = os.path.join(paths.versions_dir, f"{manifest.spec_id}-{_timestamp()}-{suffix}")
+        existing = existing_change(paths, request.adopt)
+        fsutil.ensure_dir(paths.versions_dir, f"venv {paths.path}", 0o755)
+        paths.check_versions_dir()
+        old = read_stamp(paths.live_dir()) if paths.live_dir() else None
+        new_dir = _unused(paths.versions_dir, manifest.spec_id)
+        tmp_dir = tempfile.mkdtemp(prefix="install-", dir=log_dir)
         try:
-            _create_venv(tool, interpreter, new_dir, env, log_path, uv_bin)
+            python = settings.create_venv(request.interpreter, new_dir, InstallError, log_path)
             seeded = installed_versions(new_dir)
-            lock_file = os.path.join(new_dir, "venvbuild-lock.txt")
+            lock_file = os.path.join(new_dir, LOCK_NAME)
             fsutil.atomic_write(lock_file, manifest.render())
-            runner.run(
-                _install_cmd(tool, new_dir, find_links, lock_file, install_args, uv_bin, ca_bundle),
+            links_dir = _find_links_dir(tmp_dir, manifest, request.wheels)
+            settings.run(
+                settings.install_cmd(python)
+                + ["--no-index", "--no-deps", "--find-links", links_dir, "--require-hashes",
+                   "-r", lock_file, *request.install_args],
                 InstallError,
-                f"venv {path}: installing {len(manifest.pins)} wheels of manifest "
-                f"{manifest.filename} from {find_links}",
-                env=env, log_path=log_path,
+                f"venv {paths.path}: installing {len(manifest.pins)} wheels of manifest "
+                f"{manifest.filename} from {redact(request.source)}",
+                log_path=log_path,
             )
             expected = dict(seeded)
             expected.update(manifest.versions())
             landed = installed_versions(new_dir)
             if landed != expected:
                 raise InstallError(
-                    f"venv {path}: installed packages differ from manifest {manifest.filename}: "
+                    f"venv {paths.path}: installed packages differ from manifest {manifest.filename}: "
                     f"expected {expected}, found {landed}; the live venv was not changed"
                 )
-            linked = _link(new_dir, links)
+            linked = _link(new_dir, request.links)
             stamp = Stamp(
                 venv_id=manifest.venv_id,
                 spec_id=manifest.spec_id,
-                manifest_sha256=manifest_sha256,
-                python={"executable": interpreter.executable, "version": interpreter.version,
-                        "tag": interpreter.tag},
+                manifest_sha256=manifest.sha256,
+                python=python_record(request.interpreter),
                 requirements=list(manifest.requirements),
                 versions=manifest.versions(),
                 seeded=seeded,
-                install_tool=tool,
-                source=find_links,
+                install_tool=settings.tool,
+                source=redact(request.source),
                 created=_timestamp(),
-                symlink_pkgs=sorted(symlink_pkgs),
+                symlink_pkgs=sorted(request.symlink_pkgs),
                 linked=linked,
-                install_pkgs=sorted(install_pkgs),
+                install_pkgs=sorted(request.install_pkgs),
+                trust=request.trust,
             )
             write_stamp(new_dir, stamp)
             _switch(paths, new_dir)
         except BaseException:
-            shutil.rmtree(new_dir, ignore_errors=True)
+            fsutil.remove_tree(new_dir)
             raise
-        _prune(paths, keep)
-    return InstallResult(old, stamp, new_dir, time.monotonic() - started)
+        finally:
+            fsutil.remove_tree(tmp_dir)
+        _prune(paths, request.keep)
+    return InstallResult(old, stamp, new_dir, time.monotonic() - started, existing)
 
 
-def remove(path):
-    """Remove the venv at ``path`` and every kept version; return what was removed."""
-    paths = VenvPaths(path)
-    removed = []
-    if os.path.lexists(paths.path):
-        if os.path.islink(paths.path):
-            os.unlink(paths.path)
-        elif os.path.isdir(paths.path):
-            if not os.path.exists(os.path.join(paths.path, "pyvenv.cfg")):
-                raise InstallError(
-                    f"venv {path}: is a directory but not a venv (no pyvenv.cfg); "
-                    "refusing to delete it"
-                )
-            shutil.rmtree(paths.path)
-        else:
-            raise InstallError(f"venv {path}: is not a venv or a symlink to one; refusing to delete it")
-        removed.append(paths.path)
+def removal(paths):
+    """What removing the venv at ``paths`` removes (a list of paths, maybe empty);
+    raises InstallError if venvbuild does not manage what is there."""
+    fsutil.check_managed_path(paths.path)
+    kind = paths.kind()
+    if kind not in ("absent", "managed"):
+        raise InstallError(
+            f"venv {paths.path}: venvbuild did not create what is there ({kind}: "
+            f"{'a symlink to ' + redact(os.readlink(paths.path)) if kind == 'link' else 'not its own link'}); "
+            "refusing to remove it"
+        )
+    paths.check_versions_dir()
+    removed = [paths.path] if kind == "managed" else []
     if os.path.isdir(paths.versions_dir):
-        shutil.rmtree(paths.versions_dir)
         removed.append(paths.versions_dir)
     return removed
 
 
-def verify(path, deep=False):
-    """Problems found in the venv at ``path`` (an empty list means healthy)."""
-    paths = VenvPaths(path)
+def remove(paths, state_dir):
+    """Remove the venv at ``paths`` and every kept version, under the venv's lock."""
+    prepare(paths, state_dir)
+    with fsutil.file_lock(paths.lock_file):
+        removed = removal(paths)
+        if paths.kind() == "managed":
+            os.unlink(paths.path)
+        if os.path.isdir(paths.versions_dir):
+            fsutil.remove_tree(paths.versions_dir)
+    return removed
+
+
+def verify(paths, deep=False):
+    """Problems found in the venv at ``paths`` (an empty list means healthy)."""
     live = paths.live_dir()
     if not live:
-        return [f"{path}: no venv there"]
+        return [f"{paths.path}: no venv there"]
     stamp = read_stamp(live)
     if stamp is None:
-        return [f"{path}: no readable {STAMP_NAME}; not installed by venvbuild or damaged"]
+        return [f"{paths.path}: no readable {STAMP_NAME}; not installed by venvbuild or damaged"]
     problems = []
+    try:
+        lock_sha = fsutil.sha256_file(os.path.join(live, LOCK_NAME))
+    except (OSError, UnsafePathError):
+        lock_sha = None
+    if lock_sha != stamp.manifest_sha256:
+        problems.append(f"{live}/{LOCK_NAME}: missing or not the manifest the stamp names "
+                        f"({stamp.manifest_sha256[:12]})")
     if not os.path.exists(os.path.join(live, "bin", "python")):
-        problems.append(f"{path}/bin/python: missing or its base interpreter "
+        problems.append(f"{paths.path}/bin/python: missing or its base interpreter "
                         f"{stamp.python.get('executable')} is gone")
     expected = dict(stamp.seeded)
     expected.update(stamp.versions)

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 from .errors import InterpreterError
+from .errors import VenvbuildError
 from .fsutil import atomic_write
 
 _PROBE = (
@@ -43,9 +44,6 @@ class Interpreter:
         """The interpreter tag of wheel filenames: ``cp311``, ``cp313t``, ``pp310``."""
         abbr = _ABBREVIATIONS.get(self.implementation, self.implementation[:2])
         return f"{abbr}{self.major}{self.minor}{'t' if self.free_threaded else ''}"
-
-    def describe(self):
-        return f"{self.executable} ({self.implementation} {self.version}, {self.tag})"
 
 
 def locate(python):
@@ -112,11 +110,13 @@ def _read_cache(cache_file):
         return {}
 
 
-def resolve(python, cache_file=None):
+def resolve(python, cache_file=None, prepare=None):
     """Describe ``python``; from the cache when its identity is unchanged.
 
     The cache entry also records the real executable's identity, so a shim
     (pyenv, alternatives) whose target was replaced is probed again.
+    ``prepare()`` is called before the cache is written (it creates the
+    cache's directory).
     """
     path = locate(python)
     key = json.dumps(_identity(path))
@@ -138,16 +138,23 @@ def resolve(python, cache_file=None):
     if cache_file:
         # Keep only well-formed entries of other executables: a replaced binary's
         # old entry would never match again.
-        cache = {
-            k: v for k, v in cache.items()
-            if isinstance(v, dict) and k != key and v.get("executable") != info["executable"]
-        }
+        cache = {k: v for k, v in cache.items() if isinstance(v, dict) and _requested(k) != path}
         cache[key] = info
         try:
-            atomic_write(cache_file, json.dumps(cache, indent=1, sort_keys=True))
-        except OSError:
+            if prepare is not None:
+                prepare()
+            atomic_write(cache_file, json.dumps(cache, indent=1, sort_keys=True), 0o600)
+        except (OSError, VenvbuildError):
             pass  # a cache we cannot write only costs a probe next time
     return _build(python, info)
+
+
+def _requested(key):
+    """The path a cache key was made for (a replaced binary's old entries share it)."""
+    try:
+        return json.loads(key)[0]
+    except (ValueError, IndexError, TypeError):
+        return None
 
 
 def _build(requested, info):

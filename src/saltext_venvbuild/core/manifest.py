@@ -5,35 +5,79 @@ only after a successful build. It is at once the record of what was built and
 the lock file targets install from with ``--require-hashes``: every line pip or
 uv reads is ``name==version --hash=sha256:...``; the rest are comments.
 Rendering is deterministic, so equal content gives an equal manifest hash.
+
+A manifest fetched from a repo is input from the network: :meth:`Manifest.parse`
+accepts exactly what :meth:`Manifest.render` writes, validates every field
+(names, ids, hashes, wheel file names) and refuses anything else, so no field
+of a manifest can steer a path or smuggle a line into a lock file.
 """
 
 import dataclasses
 import hashlib
-import os
+import re
 
 from packaging.utils import InvalidWheelFilename
 from packaging.utils import canonicalize_name
 from packaging.utils import parse_wheel_filename
 
+from . import platform as platform_mod
 from .errors import RepoError
+from .errors import SpecError
+from .spec import check_spec_id
+from .spec import check_venv_id
+from .spec import normalize_requirement
+from .text import bad_character
 
-FORMAT = "venvbuild-manifest 1"
+FORMAT = "venvbuild-manifest 2"
+MAX_BYTES = 4 << 20  # far above any real manifest; a bound on what a target reads
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_WHEEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*\.whl$")
+_PIN = re.compile(r"^(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)==(?P<version>[A-Za-z0-9.+!_-]+) "
+                  r"--hash=sha256:(?P<sha>[0-9a-f]{64})$")
+
+
+class ManifestError(RepoError):
+    """A manifest is malformed, of another format, or not the one asked for."""
+
+
+def check_sha256(value, what="sha256"):
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise SpecError(f"{what} {value!r}: must be 64 lower-case hex digits")
+    return value
 
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Pin:
     name: str  # canonical project name
     version: str
-    filename: str  # the wheel's file name in the repo's wheel directory
+    filename: str  # the wheel's file name
     sha256: str
 
     @classmethod
     def from_wheel(cls, filename, sha256):
+        if not isinstance(filename, str) or not _WHEEL_NAME.fullmatch(filename):
+            raise RepoError(f"wheel {filename!r}: not a valid wheel file name")
         try:
             name, version, _build, _tags = parse_wheel_filename(filename)
         except InvalidWheelFilename as exc:
             raise RepoError(f"wheel {filename!r}: not a valid wheel file name: {exc}") from None
+        if not _SHA256.fullmatch(sha256 or ""):
+            raise RepoError(f"wheel {filename}: bad sha256 {sha256!r}")
         return cls(canonicalize_name(name), str(version), filename, sha256)
+
+    @property
+    def path(self):
+        """Where the wheel lives below a repo's ``wheels/`` directory: by content."""
+        return f"{self.sha256}/{self.filename}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ConstraintFile:
+    """A ``-c <ref>`` constraints file and the sha256 of the content it had at build time."""
+
+    ref: str  # URL (credentials hidden) or path
+    sha256: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +87,10 @@ class Manifest:
     platform: str
     requirements: tuple
     pins: tuple  # of Pin, sorted by name
+    constraint_files: tuple = ()  # of ConstraintFile
 
     @classmethod
-    def create(cls, venv_id, spec_id, platform, requirements, pins):
+    def create(cls, venv_id, spec_id, platform, requirements, pins, constraint_files=()):
         pins = tuple(sorted(pins))
         names = [pin.name for pin in pins]
         dupes = sorted({name for name in names if names.count(name) > 1})
@@ -54,7 +99,14 @@ class Manifest:
                 f"manifest {venv_id}-{spec_id}: more than one wheel for {', '.join(dupes)}; "
                 "the build produced conflicting wheels"
             )
-        return cls(venv_id, spec_id, platform, tuple(requirements), pins)
+        if not pins:
+            raise RepoError(
+                f"manifest {venv_id}-{spec_id}: the build produced no wheel (do the "
+                "requirements' markers exclude every package on this platform?); "
+                "nothing was published"
+            )
+        return cls(venv_id, spec_id, platform, tuple(requirements), pins,
+                   tuple(sorted(constraint_files, key=lambda c: c.ref)))
 
     @property
     def filename(self):
@@ -72,6 +124,7 @@ class Manifest:
             f"# platform: {self.platform}",
         ]
         lines += [f"# requirement: {req}" for req in self.requirements]
+        lines += [f"# constraints-file: {c.sha256} {c.ref}" for c in self.constraint_files]
         for pin in self.pins:
             lines.append(f"# wheel: {pin.filename}")
             lines.append(f"{pin.name}=={pin.version} --hash=sha256:{pin.sha256}")
@@ -81,66 +134,113 @@ class Manifest:
     def sha256(self):
         return hashlib.sha256(self.render().encode("utf-8")).hexdigest()
 
+    def check_is(self, venv_id, spec_id, platform, source="manifest"):
+        """Raise ManifestError unless this manifest names exactly this venv, spec and platform."""
+        wanted = (venv_id, spec_id, platform)
+        found = (self.venv_id, self.spec_id, self.platform)
+        if found != wanted:
+            raise ManifestError(
+                f"{source}: names venv {self.venv_id!r}, spec {self.spec_id!r}, platform "
+                f"{self.platform!r}, but venv {venv_id!r}, spec {spec_id!r}, platform "
+                f"{platform!r} was asked for; refusing it (a manifest served under another "
+                "name is not this spec's)"
+            )
+        return self
+
     @classmethod
     def parse(cls, text, source="manifest"):
-        """Read a rendered manifest; raise RepoError naming ``source`` if it is malformed."""
-        lines = text.splitlines()
-        if not lines or lines[0] != f"# {FORMAT}":
-            raise RepoError(f"{source}: not a venvbuild manifest (first line {lines[:1]!r})")
-        meta = {"requirement": []}
-        pins = []
+        """Read a rendered manifest; raise ManifestError naming ``source`` if it is not
+        exactly what :meth:`render` writes (it is rendered again and compared)."""
+        if not isinstance(text, str):
+            raise ManifestError(f"{source}: not text")
+        if len(text.encode("utf-8", "replace")) > MAX_BYTES:
+            raise ManifestError(f"{source}: larger than {MAX_BYTES} bytes; not a manifest")
+        if not text.endswith("\n") or "\r" in text:
+            raise ManifestError(f"{source}: not a venvbuild manifest (line endings)")
+        lines = text[:-1].split("\n")
+        if lines[0] != f"# {FORMAT}":
+            if lines[0].startswith("# venvbuild-manifest "):
+                raise ManifestFormatError(
+                    f"{source}: {lines[0][2:]}, written by another venvbuild release; "
+                    f"this one reads {FORMAT} (rebuild the spec on the builder)"
+                )
+            raise ManifestError(f"{source}: not a venvbuild manifest (first line {lines[0][:80]!r})")
+        try:
+            manifest = cls._parse_lines(lines[1:], source)
+        except SpecError as exc:
+            raise ManifestError(f"{source}: {exc}") from None
+        if manifest.render() != text:
+            raise ManifestError(
+                f"{source}: not in the canonical form venvbuild writes (order, duplicates "
+                "or spacing differ); refusing it"
+            )
+        return manifest
+
+    @classmethod
+    def _parse_lines(cls, lines, source):
+        meta = {}
+        requirements, constraint_files, pins = [], [], []
         wheel = None
-        for number, line in enumerate(lines[1:], start=2):
-            if not line.strip():
-                continue
+        for number, line in enumerate(lines, start=2):
+            char = bad_character(line)
+            if char is not None:
+                raise ManifestError(f"{source}, line {number}: control character {char!r}")
             if line.startswith("# "):
-                key, _, value = line[2:].partition(": ")
-                if key == "requirement":
-                    meta["requirement"].append(value)
+                key, sep, value = line[2:].partition(": ")
+                if not sep:
+                    raise ManifestError(f"{source}, line {number}: malformed header {line[:80]!r}")
+                if key in ("venv", "spec", "platform"):
+                    if key in meta or requirements or pins:
+                        raise ManifestError(f"{source}, line {number}: header {key} out of place")
+                    meta[key] = value
+                elif key == "requirement":
+                    if normalize_requirement(value, "requirement") != value:
+                        raise ManifestError(f"{source}, line {number}: requirement not canonical")
+                    requirements.append(value)
+                elif key == "constraints-file":
+                    sha, _, ref = value.partition(" ")
+                    constraint_files.append(ConstraintFile(ref, check_sha256(sha)))
                 elif key == "wheel":
+                    if wheel is not None:
+                        raise ManifestError(f"{source}, line {number}: two wheel lines in a row")
                     wheel = value
                 else:
-                    meta[key] = value
+                    raise ManifestError(f"{source}, line {number}: unknown header {key!r}")
                 continue
-            try:
-                pin_part, hash_part = line.split(" --hash=sha256:")
-                name, version = pin_part.split("==")
-            except ValueError:
-                raise RepoError(f"{source}, line {number}: malformed pin {line!r}") from None
+            match = _PIN.fullmatch(line)
+            if not match:
+                raise ManifestError(f"{source}, line {number}: malformed pin {line[:120]!r}")
             if wheel is None:
-                raise RepoError(f"{source}, line {number}: pin {line!r} has no '# wheel:' line")
+                raise ManifestError(f"{source}, line {number}: pin has no '# wheel:' line")
             try:
-                pin = Pin.from_wheel(wheel, hash_part.strip())
+                pin = Pin.from_wheel(wheel, match.group("sha"))
             except RepoError as exc:
-                raise RepoError(f"{source}, line {number}: {exc}") from None
-            if (pin.name, pin.version) != (canonicalize_name(name), version):
-                raise RepoError(f"{source}, line {number}: pin {line!r} does not match wheel {wheel}")
-            if len(pin.sha256) != 64:
-                raise RepoError(f"{source}, line {number}: bad sha256 {pin.sha256!r}")
+                raise ManifestError(f"{source}, line {number}: {exc}") from None
+            if (pin.name, pin.version) != (match.group("name"), match.group("version")):
+                raise ManifestError(f"{source}, line {number}: pin does not match wheel {wheel}")
             pins.append(pin)
             wheel = None
+        if wheel is not None:
+            raise ManifestError(f"{source}: wheel line {wheel!r} without its pin")
         for key in ("venv", "spec", "platform"):
             if key not in meta:
-                raise RepoError(f"{source}: header line '# {key}: ...' missing")
-        if not pins:
-            raise RepoError(f"{source}: lists no wheels")
-        return cls.create(meta["venv"], meta["spec"], meta["platform"], meta["requirement"], pins)
+                raise ManifestError(f"{source}: header line '# {key}: ...' missing")
+        check_venv_id(meta["venv"], "venv")
+        check_spec_id(meta["spec"], "spec")
+        platform_mod.check_key(meta["platform"])
+        try:
+            return cls.create(meta["venv"], meta["spec"], meta["platform"], requirements, pins,
+                              constraint_files)
+        except RepoError as exc:
+            raise ManifestError(f"{source}: {str(exc).split('; ')[0]}") from None
+
+
+class ManifestFormatError(ManifestError):
+    """A manifest of another format (an older venvbuild release)."""
 
 
 def manifest_filename(venv_id, spec_id):
     return f"{venv_id}-{spec_id}.txt"
-
-
-def read_manifest(path):
-    """The manifest at ``path``, or None if there is none."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RepoError(f"manifest {path}: cannot read it: {exc}") from None
-    return Manifest.parse(text, source=os.fspath(path))
 
 
 def diff_versions(old, new):

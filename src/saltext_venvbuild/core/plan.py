@@ -7,10 +7,7 @@ real run reports.
 """
 
 from .manifest import diff_versions
-
-
-def python_record(interpreter):
-    return {"executable": interpreter.executable, "version": interpreter.version, "tag": interpreter.tag}
+from .stamp import python_record
 
 
 def _distro(stamp_value, wanted):
@@ -47,14 +44,20 @@ def _list_diff(old, new):
 
 
 def changes(stamp, spec, interpreter, manifest=None, rebuild=False, symlink_pkgs=(),
-            install_pkgs=()):
+            install_pkgs=(), existing=None, alive=True):
     """The ``changes`` dict of installing ``spec`` over ``stamp``.
 
     ``packages`` (installed versions) is present only when the manifest is
     known; before a first build the pins are not, and only the requested
-    ``requirements`` can be compared.
+    ``requirements`` can be compared. ``existing`` is what happens to a venv or
+    directory venvbuild did not make (:func:`installer.existing_change`). A
+    venv whose ``bin/python`` is gone (``alive`` False) is repaired.
     """
     out = {}
+    if existing:
+        out["existing"] = existing
+    if stamp is not None and not alive:
+        out["repaired"] = {"old": "bin/python missing", "new": spec.spec_id}
     old_reqs = set(stamp.requirements) if stamp else set()
     new_reqs = set(spec.requirements)
     if stamp is None:

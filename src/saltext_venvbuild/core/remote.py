@@ -1,21 +1,64 @@
-"""Targets and remote repos: choosing a builder, fetching its manifests.
+"""Talking to repos over HTTP(S): manifests, wheels and constraints files.
 
 A builder serves the root of its repo as static files (any web server; nginx
 ``autoindex`` in ``states/venvbuild/repo.sls``), so URLs mirror the layout::
 
     <repo url>[/<release>]/<platform>/manifests/<venv>-<spec id>.txt
-    <repo url>[/<release>]/<platform>/wheels/     (a directory listing: --find-links)
+    <repo url>[/<release>]/<platform>/wheels/<sha256>/<wheel file>
+
+Everything read here is untrusted input. Manifests are parsed strictly and
+must name the spec asked for; whether one may be used is decided by
+:mod:`trust`. Wheels are streamed to a local cache under their sha256 and
+kept only if the bytes hash to it, so neither pip nor uv ever talks to the
+repo (a plain ``http://`` repo needs no ``--trusted-host``) and a wheel
+already cached for any venv is not downloaded again.
+
+The network may fail: each request is retried with exponential backoff while
+the caller's deadline allows, and at most ``ATTEMPTS`` times; what never
+succeeds is an error naming the URL and the last failure.
 """
 
 import hashlib
+import logging
+import os
+import tempfile
 import time
+import urllib.parse
 
 import requests
 
+from . import fsutil
 from .errors import RepoError
+from .errors import TrustError
+from .errors import UnreachableError
+from .manifest import MAX_BYTES
 from .manifest import Manifest
 from .manifest import manifest_filename
 from .repo import location
+from .text import redact
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 5  # per request, as the role's retries
+BACKOFF = 1.0  # seconds before the second attempt; doubled after each failure
+ATTEMPT_TIMEOUT = 30.0  # seconds to connect or between bytes of one response
+_RETRY_STATUS = frozenset([408, 425, 429, 500, 502, 503, 504])
+
+
+def check_repo_url(url, what="repo_url"):
+    """An ``http(s)://host[:port][/path]`` URL, without query or fragment."""
+    if not isinstance(url, str):
+        raise RepoError(f"{what} {url!r}: must be a URL string such as http://build01:8181")
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise RepoError(f"{what} {redact(url)!r}: must be an http:// or https:// URL with a host")
+    if parsed.query or parsed.fragment:
+        raise RepoError(f"{what} {redact(url)!r}: must not have a query or fragment")
+    try:
+        parsed.port  # pylint: disable=pointless-statement
+    except ValueError:
+        raise RepoError(f"{what} {redact(url)!r}: invalid port") from None
+    return url
 
 
 def _base(repo_url):
@@ -31,68 +74,271 @@ def wheels_url(repo_url, platform, release=None):
     return f"{_base(repo_url)}/{location(platform, release)}/wheels/"
 
 
-def choose_builder(target_id, builders, platform):
-    """Pick one builder for ``target_id`` among ``builders`` serving ``platform``.
+class Http:
+    """GETs with retries against one deadline; ``ca_bundle`` verifies HTTPS."""
 
-    ``builders`` maps minion ids to their ``venvbuild.repo_info`` mine data.
-    Rendezvous hashing: every target ranks builders by hash(target, builder) and
-    takes the first, so the choice is stable, load spreads evenly, and adding a
-    builder moves only the targets that now prefer it. Returns ``(id, info)`` or
-    None when no builder serves the platform with a URL.
+    def __init__(self, ca_bundle=None, deadline=None, clock=time, session=None):
+        self.verify = ca_bundle if ca_bundle else True
+        self.clock = clock
+        self.deadline = deadline  # clock.monotonic() value, or None: ATTEMPTS only
+        self.session = session or requests.Session()
+        self.bytes_downloaded = 0
+
+    def close(self):
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def remaining(self):
+        return None if self.deadline is None else self.deadline - self.clock.monotonic()
+
+    def _attempts(self, url, what):
+        """Yield attempt numbers, sleeping with backoff between them; the caller
+        ``break``s on success. Raises UnreachableError when attempts or time run out."""
+        delay = BACKOFF
+        for attempt in range(1, ATTEMPTS + 1):
+            yield attempt
+            left = self.remaining()
+            if attempt == ATTEMPTS or (left is not None and left < delay):
+                break
+            log.info("venvbuild: %s: retrying %s in %.1f s", what, redact(url), delay)
+            self.clock.sleep(delay)
+            delay *= 2
+
+    def _timeout(self):
+        left = self.remaining()
+        if left is None:
+            return ATTEMPT_TIMEOUT
+        return max(1.0, min(ATTEMPT_TIMEOUT, left))
+
+    def _get(self, url, stream=False):
+        try:
+            return self.session.get(url, timeout=self._timeout(), verify=self.verify,
+                                    stream=stream)
+        except requests.exceptions.SSLError as exc:
+            raise RepoError(
+                f"{redact(url)}: TLS verification failed ({redact(str(exc))}); set ca_bundle to "
+                "the CA that signed the repo's certificate (Python 3.13 also needs keyUsage "
+                "in that CA)"
+            ) from None
+
+    def get_text(self, url, what, missing_ok=True, limit=MAX_BYTES):
+        """The body of ``url`` as text; None on 404 if ``missing_ok``."""
+        last = "no attempt"
+        for _attempt in self._attempts(url, what):
+            try:
+                resp = self._get(url, stream=True)
+                with resp:
+                    if resp.status_code == 404 and missing_ok:
+                        return None
+                    if resp.status_code in _RETRY_STATUS:
+                        last = f"HTTP {resp.status_code}"
+                        continue
+                    if resp.status_code != 200:
+                        raise RepoError(f"{what} {redact(url)}: HTTP {resp.status_code} from the repo")
+                    body = _read_limited(resp, limit, f"{what} {redact(url)}")
+                    self.bytes_downloaded += len(body)
+                    try:
+                        return body.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise RepoError(f"{what} {redact(url)}: not UTF-8 text") from None
+            except _TRANSIENT as exc:
+                last = _describe(exc)
+        raise UnreachableError(f"{what} {redact(url)}: repo unreachable ({last}) after "
+                               f"{ATTEMPTS} attempts or the time allowed")
+
+    def download(self, url, directory, filename, sha256, what):
+        """Stream ``url`` into ``directory/filename`` if its bytes hash to ``sha256``.
+
+        Returns the path. Truncated or failed transfers are retried; bytes that
+        hash to anything else are never kept (TrustError after the last attempt).
+        """
+        final = os.path.join(directory, filename)
+        last = "no attempt"
+        mismatch = None
+        for _attempt in self._attempts(url, what):
+            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=directory)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    digest, size, expected = self._stream(url, out, what)
+                    out.flush()
+                    os.fchmod(out.fileno(), 0o644)
+                    os.fsync(out.fileno())
+                if expected is not None and size != expected:
+                    last = f"truncated: {size} of {expected} bytes"
+                    continue
+                if digest != sha256:
+                    mismatch = last = f"sha256 {digest}, not {sha256}"
+                    continue
+                try:
+                    os.link(tmp, final)
+                except FileExistsError:
+                    pass  # another install stored the same verified bytes first
+                return final
+            except _TRANSIENT as exc:
+                last = _describe(exc)
+            except _Status as exc:
+                last = str(exc)
+            finally:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+        if mismatch:
+            raise TrustError(
+                f"{what} {redact(url)}: the repo served bytes that do not match the manifest "
+                f"({mismatch}); refused. Someone altered the wheel on the way or in the repo; "
+                "check the repo's files, then run again"
+            )
+        raise UnreachableError(f"{what} {redact(url)}: download failed ({last}) after "
+                               f"{ATTEMPTS} attempts or the time allowed")
+
+    def _stream(self, url, out, what):
+        resp = self._get(url, stream=True)
+        with resp:
+            if resp.status_code in _RETRY_STATUS or resp.status_code == 404:
+                # 404 may be a repo being synced or a wheel not yet stored: retried.
+                raise _Status(f"HTTP {resp.status_code}")
+            if resp.status_code != 200:
+                raise RepoError(f"{what} {redact(url)}: HTTP {resp.status_code} from the repo")
+            length = resp.headers.get("Content-Length")
+            expected = int(length) if length and length.isdigit() else None
+            digest = hashlib.sha256()
+            size = 0
+            for block in resp.iter_content(1 << 16):
+                digest.update(block)
+                out.write(block)
+                size += len(block)
+            self.bytes_downloaded += size
+            return digest.hexdigest(), size, expected
+
+
+class _Status(Exception):
+    """A status worth retrying."""
+
+
+_TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+              requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
+def _describe(exc):
+    text = str(exc)
+    for cls in (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout,
+                requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
+        if isinstance(exc, cls):
+            return f"{cls.__name__}: {redact(text)[:300]}"
+    return redact(text)[:300]
+
+
+def _read_limited(resp, limit, what):
+    chunks, size = [], 0
+    for block in resp.iter_content(1 << 16):
+        size += len(block)
+        if size > limit:
+            raise RepoError(f"{what}: larger than {limit} bytes; not what was asked for")
+        chunks.append(block)
+    return b"".join(chunks)
+
+
+def fetch_manifest(http, url, venv_id, spec_id, platform):
+    """The manifest of this spec at ``url``; None if the repo answers 404 (not built yet).
+
+    Any other failure (refused, timeout, TLS, 5xx after retries, a malformed
+    manifest, one naming another spec) is a RepoError naming the URL: a
+    target never installs from what it could not read completely.
     """
-    eligible = {
-        builder_id: info
-        for builder_id, info in (builders or {}).items()
-        if isinstance(info, dict) and info.get("url") and platform in (info.get("platforms") or [])
-    }
-    if not eligible:
+    text = http.get_text(url, "manifest")
+    if text is None:
+        return None
+    return Manifest.parse(text, source=redact(url)).check_is(venv_id, spec_id, platform,
+                                                             source=redact(url))
+
+
+def wait_for_manifest(http, url, venv_id, spec_id, platform, interval=5.0, hint="",
+                      on_poll=None):
+    """Fetch the manifest at ``url``, polling until it exists or the deadline passes.
+
+    ``on_poll(manifest_or_None)`` may return False to keep waiting for a manifest
+    that exists but is not yet acceptable (e.g. its hash not yet published).
+    """
+    while True:
+        manifest = fetch_manifest(http, url, venv_id, spec_id, platform)
+        if manifest is not None and (on_poll is None or on_poll(manifest)):
+            return manifest
+        if manifest is None and on_poll is not None:
+            on_poll(None)
+        left = http.remaining()
+        if left is None or left <= 0:
+            state = "not found" if manifest is None else "found but not authenticated"
+            raise RepoError(
+                f"manifest {redact(url)} {state} within the wait; is the builder's build "
+                f"done?{' ' + hint if hint else ''}"
+            )
+        http.clock.sleep(min(interval, max(left, 0.0)))
+
+
+class WheelCache:
+    """Wheels downloaded from repos, by sha256: ``<dir>/<sha256>/<file>``, root-only.
+
+    Installs hold a shared lock while they fetch and install (:meth:`using`);
+    :meth:`prune` runs only when it can take the lock exclusively, so it never
+    removes a wheel an install is about to use.
+    """
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def using(self):
+        fsutil.ensure_dir(self.directory, "venvbuild wheel cache", 0o700)
+        return fsutil.file_lock(os.path.join(self.directory, ".lock"), shared=True)
+
+    def path(self, pin):
+        return os.path.join(self.directory, pin.sha256, pin.filename)
+
+    def lookup(self, pin):
+        """The cached file of ``pin`` if its bytes still hash right, else None."""
+        path = self.path(pin)
+        try:
+            if fsutil.sha256_file(path) == pin.sha256:
+                return path
+        except OSError:
+            return None
+        fsutil.remove_tree(path)  # damaged: fetched again
         return None
 
-    def rank(builder_id):
-        return hashlib.sha256(f"{target_id}\0{builder_id}".encode()).hexdigest()
+    def fetch(self, http, base_url, pins):
+        """``{sha256: path}`` of every pin, downloading what the cache lacks."""
+        fsutil.ensure_dir(self.directory, "venvbuild wheel cache", 0o700)
+        out = {}
+        for pin in pins:
+            path = self.lookup(pin)
+            if path is None:
+                directory = fsutil.ensure_dir(os.path.join(self.directory, pin.sha256),
+                                              "venvbuild wheel cache", 0o700,
+                                              no_links_below=self.directory)
+                path = http.download(f"{base_url}{pin.path}", directory, pin.filename,
+                                     pin.sha256, f"wheel {pin.filename}")
+            out[pin.sha256] = path
+        return out
 
-    chosen = max(sorted(eligible), key=rank)
-    return chosen, eligible[chosen]
-
-
-def fetch_manifest(url, ca_bundle=None, timeout=30, session=None):
-    """The manifest at ``url``; None if the repo answers 404 (not built yet).
-
-    Any other failure (refused, timeout, TLS, 5xx, a malformed manifest) is a
-    RepoError naming the URL: a target never installs from what it could not
-    read completely.
-    """
-    http = session or requests
-    verify = ca_bundle if ca_bundle else True
-    try:
-        resp = http.get(url, timeout=timeout, verify=verify)
-    except requests.exceptions.SSLError as exc:
-        raise RepoError(
-            f"manifest {url}: TLS verification failed ({exc}); set ca_bundle to the CA "
-            "that signed the repo's certificate"
-        ) from None
-    except requests.exceptions.RequestException as exc:
-        raise RepoError(f"manifest {url}: repo unreachable: {exc}") from None
-    if resp.status_code == 404:
-        return None
-    if resp.status_code != 200:
-        raise RepoError(f"manifest {url}: HTTP {resp.status_code} from the repo")
-    resp.encoding = "utf-8"
-    return Manifest.parse(resp.text, source=url)
-
-
-def wait_for_manifest(url, wait_timeout, interval=5.0, ca_bundle=None, hint="", clock=time):
-    """Fetch the manifest at ``url``, polling until it exists or ``wait_timeout`` s pass."""
-    deadline = clock.monotonic() + max(0.0, float(wait_timeout))
-    with requests.Session() as session:
-        while True:
-            manifest = fetch_manifest(url, ca_bundle=ca_bundle, session=session)
-            if manifest is not None:
-                return manifest
-            remaining = deadline - clock.monotonic()
-            if remaining <= 0:
-                raise RepoError(
-                    f"manifest {url} not found after {float(wait_timeout):.0f} s; "
-                    f"is the builder's build done?{' ' + hint if hint else ''}"
-                )
-            clock.sleep(min(interval, remaining))
+    def prune(self, keep):
+        """Remove cached wheels whose sha256 is not in ``keep`` (a callable returning
+        the set in use); return how many, or None when an install is busy."""
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return 0
+        with fsutil.file_lock(os.path.join(self.directory, ".lock"), wait=False) as locked:
+            if not locked:
+                return None
+            in_use = keep()
+            removed = 0
+            for name in names:
+                if len(name) == 64 and name not in in_use:
+                    fsutil.remove_tree(os.path.join(self.directory, name))
+                    removed += 1
+            return removed

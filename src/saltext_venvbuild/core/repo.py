@@ -1,30 +1,38 @@
 """The wheel repo on disk: one directory per platform key, plain static files.
 
-    <root>[/<release>]/<platform>/wheels/<wheel files>
+    <root>[/<release>]/<platform>/wheels/<sha256>/<wheel file>
     <root>[/<release>]/<platform>/manifests/<venv>-<spec id>.txt
     <root>[/<release>]/<platform>/.locks/, .staging/   (private; not served)
 
-The optional release level (the role's ``os-releases/<release>/<platform>``)
-keeps the wheels of one release apart from another's.
+Wheels are stored by content: two builds of one name and version from
+different sources (a git fork, a new commit, a rebuild) are two files, and a
+manifest names the exact bytes its spec was built with. A stored wheel never
+changes; a manifest is replaced only atomically.
 
-Wheels are published with no-clobber hard links, manifests with atomic renames,
-so a reader (a target, a web server) never sees a half-written file, and a wheel
-a manifest points at never changes its bytes.
+Only venvbuild's user (root) writes in the repo. ``group`` (``repo_group``)
+gives a web server read access: directories ``0750`` and files ``0640`` of
+that group, instead of ``0755``/``0644``. Every directory on the way is
+checked (:mod:`fsutil`), so a user who can write in the repo is an error, not
+a way in.
 """
 
 import os
 import re
-import shutil
 import tempfile
-import zipfile
 
 from . import fsutil
+from . import platform as platform_mod
 from .errors import RepoError
+from .errors import UnsafePathError
+from .errors import VenvbuildError
+from .manifest import Manifest
+from .manifest import ManifestFormatError
+from .manifest import MAX_BYTES
 from .manifest import Pin
 from .manifest import manifest_filename
-from .manifest import read_manifest
+from .spec import check_venv_id
 
-_KEY = re.compile(r"^[a-z0-9._]+-[a-z0-9._]+-[a-z0-9._]+-[a-z0-9._]+$")
+_MANIFEST_FILE = re.compile(r"^(?P<venv>[A-Za-z0-9][A-Za-z0-9._-]{0,99})-(?P<spec>[0-9a-f]{16})\.txt$")
 
 
 def location(platform, release=None):
@@ -33,102 +41,155 @@ def location(platform, release=None):
 
 
 class RepoLayout:
-    """Paths of one platform of a repo; ``owner`` is ``(uid, gid)`` for what it creates."""
+    """Paths of one platform of a repo; ``group`` is the gid that may read it."""
 
-    def __init__(self, root, platform, release=None, owner=None):
-        self.root = fsutil.check_managed_path(root, "repo_path")
-        self.platform = platform
-        self.release = release
-        self.owner = owner
+    def __init__(self, root, platform, release=None, group=None):
+        self.root = fsutil.normalize_path(root, "repo_path")
+        self.platform = platform_mod.check_key(platform)
+        self.release = None if release is None else check_venv_id(release, "release")
+        self.group = group
         self.platform_dir = os.path.join(self.root, location(platform, release))
         self.wheels_dir = os.path.join(self.platform_dir, "wheels")
         self.manifests_dir = os.path.join(self.platform_dir, "manifests")
         self.locks_dir = os.path.join(self.platform_dir, ".locks")
         self.staging_dir = os.path.join(self.platform_dir, ".staging")
 
+    @property
+    def dir_mode(self):
+        return 0o755 if self.group is None else 0o750
+
+    @property
+    def file_mode(self):
+        return 0o644 if self.group is None else 0o640
+
     def manifest_path(self, venv_id, spec_id):
         return os.path.join(self.manifests_dir, manifest_filename(venv_id, spec_id))
+
+    def wheel_path(self, pin):
+        return os.path.join(self.wheels_dir, pin.sha256, pin.filename)
 
     def lock(self, name):
         return fsutil.file_lock(os.path.join(self.locks_dir, f"{name}.lock"))
 
     def ensure_dirs(self):
-        for path in (self.wheels_dir, self.manifests_dir, self.locks_dir, self.staging_dir):
-            os.makedirs(path, mode=0o755, exist_ok=True)
-        for path in (self.root, os.path.dirname(self.platform_dir), self.platform_dir,
-                     self.wheels_dir, self.manifests_dir):
-            self.chown(path)
-
-    def chown(self, path):
-        """Give ``path`` to the repo's owner (``repo_user``/``repo_group``), if one is set."""
-        if self.owner is not None:
-            uid, gid = self.owner
-            os.lchown(path, -1 if uid is None else uid, -1 if gid is None else gid)
+        """Create (or check) the repo's directories; only root may write in any of them."""
+        what = f"repo {self.root}"
+        fsutil.check_managed_path(self.root, "repo_path")
+        try:
+            # The root may be a link root made (/srv/venvbuild -> /data/venvbuild);
+            # nothing below it may be one.
+            inside = fsutil.ensure_dir(self.root, what, self.dir_mode, self.group)
+            if self.release:
+                fsutil.ensure_dir(os.path.dirname(self.platform_dir), what, self.dir_mode,
+                                  self.group, no_links_below=inside)
+            for path in (self.platform_dir, self.wheels_dir, self.manifests_dir):
+                fsutil.ensure_dir(path, what, self.dir_mode, self.group, no_links_below=inside)
+            for path in (self.locks_dir, self.staging_dir):
+                fsutil.ensure_dir(path, what, 0o700, no_links_below=inside)
+        except OSError as exc:
+            raise RepoError(f"{what}: cannot create {exc.filename or 'its directories'}: "
+                            f"{exc.strerror}; check repo_path") from None
 
     def staging(self, prefix):
         """A private directory on the repo's filesystem, for building before publishing."""
         self.ensure_dirs()
         return tempfile.mkdtemp(prefix=f"{prefix}-", dir=self.staging_dir)
 
-    def read_manifest(self, venv_id, spec_id):
-        return read_manifest(self.manifest_path(venv_id, spec_id))
+    def read_manifest(self, venv_id, spec_id, ignore_unreadable=False):
+        """The published manifest of a spec, or None if there is none.
+
+        A manifest of an older format is treated as absent (the spec is built
+        again). With ``ignore_unreadable`` a damaged one is too (``wheels_rebuild``
+        replaces it); otherwise it is a RepoError naming the fix.
+        """
+        path = self.manifest_path(venv_id, spec_id)
+        try:
+            text = fsutil.read_text(path, limit=MAX_BYTES)
+        except (OSError, UnicodeDecodeError, VenvbuildError) as exc:
+            if ignore_unreadable and not isinstance(exc, UnsafePathError):
+                return None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise RepoError(f"manifest {path}: cannot read it ({reason}); check repo_path, or "
+                            "run the build with wheels_rebuild: true to replace it") from None
+        if text is None:
+            return None
+        try:
+            return Manifest.parse(text, source=path).check_is(venv_id, spec_id, self.platform,
+                                                              source=path)
+        except ManifestFormatError:
+            return None
+        except RepoError as exc:
+            if ignore_unreadable:
+                return None
+            raise RepoError(f"{exc}; run the build with wheels_rebuild: true to replace it") from None
 
     def missing_wheels(self, manifest):
-        """Names of the manifest's wheel files that are not in the wheel directory."""
-        return [
-            pin.filename
-            for pin in manifest.pins
-            if not os.path.isfile(os.path.join(self.wheels_dir, pin.filename))
-        ]
+        """File names of the manifest's wheels that are not stored (or not as hashed)."""
+        return [pin.filename for pin in manifest.pins if not self._stored(pin)]
 
-    def publish_wheels(self, built_dir, replace_corrupt=False):
-        """Publish every wheel in ``built_dir``; return ``(pins, replaced)``.
+    def _stored(self, pin):
+        try:
+            return fsutil.sha256_file(self.wheel_path(pin)) == pin.sha256
+        except (OSError, UnsafePathError):
+            return False
 
-        A wheel file that is already published is kept as it is (same name means
-        same project, version and tags): the pin then records the published
-        file's hash, so every manifest describes bytes that really are served,
-        and other venvs' manifests stay true. Only with ``replace_corrupt`` (a
-        wheels_rebuild) is a published file that is not a readable wheel
-        replaced, atomically, by the new build; ``replaced`` names those files.
+    def publish_wheels(self, built_dir):
+        """Store every wheel of ``built_dir`` by its content; return ``(pins, new)``.
+
+        A wheel whose bytes are already stored is not copied again. A stored
+        file whose content does not match its name (damaged) is replaced.
+        ``new`` lists the file names of wheels that were not stored before.
         """
         self.ensure_dirs()
-        pins, replaced = [], []
+        pins, new = [], []
         for filename in sorted(os.listdir(built_dir)):
             if not filename.endswith(".whl"):
                 continue
             src = os.path.join(built_dir, filename)
-            dest = os.path.join(self.wheels_dir, filename)
-            if fsutil.publish_no_clobber(src, dest):
-                os.chmod(dest, 0o644)
-                self.chown(dest)
-            elif replace_corrupt and not is_readable_wheel(dest):
-                tmp = os.path.join(self.staging_dir, f".{filename}.{os.getpid()}")
-                shutil.copyfile(src, tmp)
-                os.chmod(tmp, 0o644)
-                self.chown(tmp)
-                os.replace(tmp, dest)
-                replaced.append(filename)
-            pins.append(Pin.from_wheel(filename, fsutil.sha256_file(dest)))
-        return pins, replaced
+            pin = Pin.from_wheel(filename, fsutil.sha256_file(src))
+            pins.append(pin)
+            if self._stored(pin):
+                continue
+            directory = os.path.join(self.wheels_dir, pin.sha256)
+            fsutil.ensure_dir(directory, f"repo {self.root}", self.dir_mode, self.group,
+                              no_links_below=os.path.realpath(self.root))
+            if not fsutil.copy_new(src, directory, filename, self.file_mode, self.group):
+                # A damaged file under this content's name: replace it atomically.
+                fsutil.replace_file(src, directory, filename, self.file_mode, self.group)
+            new.append(filename)
+        return pins, new
 
     def publish_manifest(self, manifest):
+        """Publish ``manifest`` atomically, after checking it reads back as itself."""
+        text = manifest.render()
+        if Manifest.parse(text, source=f"manifest {manifest.filename}") != manifest:
+            raise RepoError(f"manifest {manifest.filename}: does not read back as written; "
+                            "nothing was published")
         self.ensure_dirs()
-        path = self.manifest_path(manifest.venv_id, manifest.spec_id)
-        fsutil.atomic_write(path, manifest.render())
-        self.chown(path)
+        fsutil.atomic_write(self.manifest_path(manifest.venv_id, manifest.spec_id), text,
+                            self.file_mode, self.group)
 
     def remove_staging(self, path):
-        shutil.rmtree(path, ignore_errors=True)
+        fsutil.remove_tree(path)
 
-
-def is_readable_wheel(path):
-    """True if ``path`` is a zip whose members all pass their CRC and that has a RECORD."""
-    try:
-        with zipfile.ZipFile(path) as wheel:
-            names = wheel.namelist()
-            return wheel.testzip() is None and any(n.endswith(".dist-info/RECORD") for n in names)
-    except (OSError, zipfile.BadZipFile, EOFError, ValueError):
-        return False
+    def manifest_hashes(self):
+        """``{"<venv>-<spec>": sha256}`` of every readable manifest of this platform."""
+        out = {}
+        try:
+            names = os.listdir(self.manifests_dir)
+        except OSError:
+            return out
+        for name in sorted(names):
+            match = _MANIFEST_FILE.fullmatch(name)
+            if not match:
+                continue
+            try:
+                manifest = self.read_manifest(match.group("venv"), match.group("spec"))
+            except RepoError:
+                continue
+            if manifest is not None:
+                out[f"{match.group('venv')}-{match.group('spec')}"] = manifest.sha256
+        return out
 
 
 def _keys_in(base):
@@ -136,19 +197,42 @@ def _keys_in(base):
         names = os.listdir(base)
     except OSError:
         return set()
-    return {n for n in names if _KEY.fullmatch(n) and os.path.isdir(os.path.join(base, n, "manifests"))}
+    return {n for n in names
+            if platform_mod.KEY.fullmatch(n) and os.path.isdir(os.path.join(base, n, "manifests"))}
+
+
+def list_locations(root):
+    """``{location: platform}`` of every platform directory under ``root``
+    (``<platform>`` or ``<release>/<platform>``)."""
+    if not os.path.lexists(root):
+        return {}
+    try:
+        names = os.listdir(root)
+    except OSError as exc:
+        raise RepoError(f"repo {root}: cannot list it: {exc.strerror}") from None
+    found = {key: key for key in _keys_in(root)}
+    for name in names:
+        if name not in found and not name.startswith(".") and os.path.isdir(os.path.join(root, name)):
+            for key in _keys_in(os.path.join(root, name)):
+                found[f"{name}/{key}"] = key
+    return dict(sorted(found.items()))
+
+
+def published_manifests(root):
+    """``{"<location>/<venv>-<spec>": sha256}`` of every manifest in the repo at ``root``:
+    what a builder publishes in the mine so targets can authenticate what they fetch."""
+    out = {}
+    for loc, key in list_locations(root).items():
+        release = loc.rsplit("/", 1)[0] if "/" in loc else None
+        try:
+            layout = RepoLayout(root, key, release=release)
+        except VenvbuildError:
+            continue  # a directory that is no release of ours
+        for name, sha in layout.manifest_hashes().items():
+            out[f"{loc}/{name}"] = sha
+    return out
 
 
 def list_platforms(root):
     """Platform keys with a manifests directory under ``root`` or a release level below it."""
-    if not os.path.lexists(root):
-        return []
-    try:
-        names = os.listdir(root)
-    except OSError as exc:
-        raise RepoError(f"repo {root}: cannot list it: {exc}") from None
-    found = _keys_in(root)
-    for name in names:
-        if name not in found and not name.startswith(".") and os.path.isdir(os.path.join(root, name)):
-            found |= _keys_in(os.path.join(root, name))
-    return sorted(found)
+    return sorted(set(list_locations(root).values()))

@@ -1,54 +1,69 @@
-"""Running pip, uv and Python: argument lists, never a shell; logs kept for errors."""
+"""Running pip, uv and Python: argument lists, never a shell; bounded in time; logged.
 
+Every command runs in its own session (process group). When it outlives its
+timeout, the whole group is stopped (SIGTERM, then SIGKILL), so a build that
+hangs in a compiler or a ``setup.py`` leaves no process behind. Its output
+goes to a log readable by root only, with credentials in URLs hidden; the tail
+goes into the error message.
+"""
+
+import logging
 import os
-import shutil
+import signal
 import subprocess
+import time
 
-from .errors import ToolError
+from . import fsutil
+from .text import redact
+from .text import redact_args
 
-# Environment every tool run gets: quiet, no self-update checks, and uv never
-# downloads an interpreter behind the operator's back.
-BASE_ENV = {
-    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    "PIP_NO_INPUT": "1",
-    "UV_PYTHON_DOWNLOADS": "never",
-    "UV_NO_PROGRESS": "1",
-}
+log = logging.getLogger(__name__)
 
-
-def tool_env(extra=None, ca_bundle=None):
-    """The environment of a pip/uv run; ``ca_bundle`` for uv (pip gets ``--cert``)."""
-    env = dict(os.environ)
-    env.update(BASE_ENV)
-    if ca_bundle:
-        # uv reads SSL_CERT_FILE, not REQUESTS_CA_BUNDLE or PIP_CERT; pip's
-        # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override its --cert.
-        for var in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT"):
-            env[var] = ca_bundle
-    env.update(extra or {})
-    return env
-
-
-def cert_args(tool, ca_bundle):
-    """pip's ``--cert``: on pip's command line, since a ``cert`` in pip's config file
-    takes precedence over the PIP_CERT variable."""
-    return ["--cert", ca_bundle] if ca_bundle and tool == "pip" else []
+_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 
 
 def tail(text, lines=25, chars=3000):
-    kept = "\n".join(text.rstrip().splitlines()[-lines:])
+    """The last lines of ``text``, credentials hidden (before cutting, so a cut
+    can never split a URL's userinfo from its scheme)."""
+    kept = "\n".join(redact(text).rstrip().splitlines()[-lines:])
     return kept[-chars:]
 
 
-def run(cmd, error, what, env=None, cwd=None, log_path=None, timeout=None):
+def _stop_group(proc):
+    """Stop ``proc`` and everything it started (its session)."""
+    for sig, wait in ((signal.SIGTERM, _GRACE), (signal.SIGKILL, _GRACE)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(wait)
+            # The leader is gone; stragglers of its group still get the signal.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run(cmd, error, what, env=None, cwd=None, log_path=None, timeout=None, timeout_hint=""):
     """Run ``cmd``; on failure raise ``error`` with ``what`` and the output's tail.
 
     The whole output goes to ``log_path`` (appended) when given, so the comment
-    of a failed state can stay short and point there.
+    of a failed state can stay short and point there. ``timeout`` (seconds)
+    bounds the run; ``timeout_hint`` names the option that sets it.
     """
+    argv = [str(arg) for arg in cmd]
+    shown = " ".join(redact_args(argv))
+    log.debug("venvbuild: running %s", shown)
+    started = time.monotonic()
+    if cwd is not None and not os.path.isdir(cwd):
+        raise error(f"{what}: working directory {cwd} does not exist")
     try:
-        proc = subprocess.run(
-            [str(arg) for arg in cmd],
+        proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -56,43 +71,37 @@ def run(cmd, error, what, env=None, cwd=None, log_path=None, timeout=None):
             errors="replace",
             env=env,
             cwd=cwd,
-            timeout=timeout,
-            check=False,
+            start_new_session=True,
         )
     except FileNotFoundError:
-        raise error(f"{what}: {cmd[0]} not found") from None
-    except subprocess.TimeoutExpired as exc:
-        raise error(f"{what}: still running after {timeout} s, stopped") from exc
-    if log_path:
-        os.makedirs(os.path.dirname(log_path), exist_ok=True)
-        with open(log_path, "a", encoding="utf-8") as log:
-            log.write(f"$ {' '.join(str(arg) for arg in cmd)}\n{proc.stdout}\n")
-    if proc.returncode != 0:
-        where = f" (full log: {log_path})" if log_path else ""
-        raise error(
-            f"{what}: {os.path.basename(str(cmd[0]))} exited {proc.returncode}{where}; "
-            f"last output:\n{tail(proc.stdout)}"
-        )
-    return proc.stdout
-
-
-def find_uv(uv_bin=None):
-    """Locate the uv binary: ``uv_bin``, then PATH, then the ``uv`` Python package."""
-    if uv_bin:
-        if os.path.isfile(uv_bin) and os.access(uv_bin, os.X_OK):
-            return uv_bin
-        raise ToolError(f"uv_bin {uv_bin!r}: no executable there")
-    found = shutil.which("uv")
-    if found:
-        return found
+        raise error(f"{what}: {redact(argv[0])} not found") from None
+    except OSError as exc:
+        raise error(f"{what}: cannot run {redact(argv[0])}: {exc.strerror}") from None
+    timed_out = False
     try:
-        import uv  # pylint: disable=import-outside-toplevel
-
-        return uv.find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        pass
-    raise ToolError(
-        "install_tool 'uv': uv was not found on PATH nor as the 'uv' Python package "
-        "beside Salt; install it (salt-pip install uv, or "
-        "pip install 'saltext-venvbuild[uv]') or set install_tool: pip"
-    )
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _stop_group(proc)
+        output, _ = proc.communicate()
+    except BaseException:
+        _stop_group(proc)
+        raise
+    seconds = time.monotonic() - started
+    log.debug("venvbuild: %s exited %s after %.2f s", os.path.basename(argv[0]), proc.returncode,
+              seconds)
+    if log_path:
+        with fsutil.append_log(log_path) as handle:
+            handle.write(f"$ {shown}\n{redact(output)}\n# exit {proc.returncode} after {seconds:.1f} s\n")
+    where = f" (full log: {log_path})" if log_path else ""
+    if timed_out:
+        raise error(
+            f"{what}: still running after {timeout:.0f} s; stopped it and every process it "
+            f"started{where}{'; raise ' + timeout_hint + ' if it needs longer' if timeout_hint else ''}"
+        )
+    if proc.returncode != 0:
+        raise error(
+            f"{what}: {os.path.basename(argv[0])} exited {proc.returncode}{where}; "
+            f"last output:\n{tail(output)}"
+        )
+    return output

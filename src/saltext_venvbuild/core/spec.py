@@ -10,22 +10,32 @@ constraints, build arguments, platform key) and nothing that does not
 import dataclasses
 import hashlib
 import json
+import posixpath
 import re
+import urllib.parse
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from .errors import SpecError
+from .text import check_text
+from .text import redact
 
 SPEC_ID_LENGTH = 16
 PACKAGE_STATES = ("present", "latest")
 INSTALL_TOOLS = ("pip", "uv")
+# The role's venv_build_requirements: what the builder environment holds besides pip.
+DEFAULT_BUILD_REQUIREMENTS = ("pbr", "setuptools", "wheel")
 
 _VENV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+SPEC_ID = re.compile(r"^[0-9a-f]{%d}$" % SPEC_ID_LENGTH)
 # pip's legacy VCS form: git+https://host/repo@ref#egg=name
 _EGG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+# The role's constraint-file entries: "--constraint URL", "-c PATH", "-c=URL".
+_CONSTRAINT_FILE = re.compile(r"^(?:-c|--constraint)(?: +|=)(?P<ref>\S+)$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def check_venv_id(venv_id, what="venv id"):
@@ -38,13 +48,20 @@ def check_venv_id(venv_id, what="venv id"):
     return venv_id
 
 
+def check_spec_id(spec_id, what="spec id"):
+    if not isinstance(spec_id, str) or not SPEC_ID.fullmatch(spec_id):
+        raise SpecError(f"{what} {spec_id!r}: must be {SPEC_ID_LENGTH} lower-case hex digits")
+    return spec_id
+
+
 def normalize_requirement(text, what="package"):
     """Return the canonical PEP 508 form of one requirement string.
 
     Names are canonicalized (``PyMySQL`` -> ``pymysql``), specifiers sorted, and
     pip's ``git+URL@REF#egg=name`` form rewritten to ``name @ git+URL@REF``.
     Anything that is not a requirement (a pip option such as ``--index-url``,
-    two lines in one string) is refused, so a package list cannot carry options.
+    two lines in one string, any control or line-separator character) is
+    refused, so a package list cannot carry options.
     """
     if not isinstance(text, str):
         raise SpecError(f"{what} {text!r}: must be a string such as 'keystone==26.0.0'")
@@ -52,10 +69,11 @@ def normalize_requirement(text, what="package"):
     if not stripped:
         raise SpecError(f"{what} list contains an empty entry")
     if "\n" in stripped or "\r" in stripped:
-        raise SpecError(f"{what} {text!r}: one requirement per entry, no line breaks")
+        raise SpecError(f"{what} {redact(text)!r}: one requirement per entry, no line breaks")
+    check_text(stripped, what)
     if stripped.startswith("-"):
         raise SpecError(
-            f"{what} {stripped!r}: looks like a pip option, not a requirement; "
+            f"{what} {redact(stripped)!r}: looks like a pip option, not a requirement; "
             "pass options through build_args or install_args"
         )
     if stripped.startswith(_VCS_PREFIXES):
@@ -63,10 +81,43 @@ def normalize_requirement(text, what="package"):
     try:
         req = Requirement(stripped)
     except InvalidRequirement as exc:
-        raise SpecError(f"{what} {text!r} is not a valid requirement: {exc}") from None
+        raise SpecError(f"{what} {redact(text)!r} is not a valid requirement: "
+                        f"{redact(str(exc))}") from None
     return _render(req)
 
 
+def normalize_constraint(text, what="constraint"):
+    """A constraint: a requirement (see :func:`normalize_requirement`) or a
+    constraints file, ``-c <ref>`` / ``--constraint <ref>`` where ``<ref>`` is
+    an ``http(s)://`` URL or an absolute path; the latter is returned as
+    ``-c <ref>``."""
+    if isinstance(text, str):
+        match = _CONSTRAINT_FILE.fullmatch(text.strip())
+        if match:
+            return f"-c {check_constraint_ref(match.group('ref'), what)}"
+    return normalize_requirement(text, what)
+
+
+def check_constraint_ref(ref, what="constraint"):
+    """An ``http(s)`` URL or an absolute local path of a constraints file."""
+    check_text(ref, what)
+    parsed = urllib.parse.urlsplit(ref)
+    if parsed.scheme in ("http", "https"):
+        if not parsed.hostname:
+            raise SpecError(f"{what} {redact(ref)!r}: the URL has no host")
+        return ref
+    if parsed.scheme or not posixpath.isabs(ref) or ".." in ref.split("/"):
+        raise SpecError(
+            f"{what} -c {redact(ref)!r}: a constraints file must be an http(s) URL or an "
+            "absolute path without '..', e.g. '-c https://releases.openstack.org/constraints/"
+            "upper/2025.2' or '-c /etc/venvbuild/upper-constraints.txt'"
+        )
+    return posixpath.normpath(ref)
+
+
+def constraint_file_ref(entry):
+    """The URL or path of a normalized ``-c <ref>`` constraint, else None."""
+    return entry[3:] if entry.startswith("-c ") else None
 def _vcs_to_pep508(text, what):
     """``git+URL@REF#egg=name&subdirectory=x`` -> ``name @ git+URL@REF#subdirectory=x``."""
     url, _, fragment = text.partition("#")
@@ -74,7 +125,7 @@ def _vcs_to_pep508(text, what):
     names = [p[len("egg="):] for p in params if p.startswith("egg=")]
     if not names or not _EGG_NAME.fullmatch(names[0]):
         raise SpecError(
-            f"{what} {text!r}: a VCS URL needs a name: write "
+            f"{what} {redact(text)!r}: a VCS URL needs a name: write "
             "'name @ git+URL@REF' or 'git+URL@REF#egg=name'"
         )
     rest = "&".join(p for p in params if not p.startswith("egg="))
@@ -104,11 +155,17 @@ def normalize_requirements(items, what="package"):
     return tuple(sorted({normalize_requirement(item, what) for item in _as_list(items, what)}))
 
 
+def normalize_constraints(items, what="constraint"):
+    """Normalize a list of constraints (requirements and ``-c`` files): canonical,
+    de-duplicated, sorted."""
+    return tuple(sorted({normalize_constraint(item, what) for item in _as_list(items, what)}))
+
+
 def _as_list(items, what):
     if items is None:
         return []
     if isinstance(items, (str, bytes, dict)) or not hasattr(items, "__iter__"):
-        raise SpecError(f"{what}s must be a list of strings, not {items!r}")
+        raise SpecError(f"{what}s must be a list of strings, not {redact(repr(items))}")
     return list(items)
 
 
@@ -119,29 +176,44 @@ def check_args(args, what):
     if isinstance(args, str):
         raise SpecError(
             f"{what} must be a list such as ['--no-index', '--find-links', '/srv/sdists'], "
-            f"not the string {args!r}"
+            f"not the string {redact(args)!r}"
+        )
+    if not isinstance(args, (list, tuple)):
+        raise SpecError(
+            f"{what} must be a list such as ['--no-index', '--find-links', '/srv/sdists'], "
+            f"not {type(args).__name__} {redact(str(args))!r}"
         )
     out = []
     for arg in args:
         if not isinstance(arg, (str, int, float)) or isinstance(arg, bool):
-            raise SpecError(f"{what}: argument {arg!r} is not a string")
+            raise SpecError(f"{what}: argument {redact(repr(arg))} is not a string")
         arg = str(arg)
         if "\0" in arg or "\n" in arg:
-            raise SpecError(f"{what}: argument {arg!r} contains a NUL or newline")
+            raise SpecError(f"{what}: argument {redact(arg)!r} contains a NUL or newline")
+        check_text(arg, f"{what}: argument", allow_empty=True)
         out.append(arg)
     return tuple(out)
 
 
 def check_env(env, what):
+    """Validate an environment mapping: names as the shell knows them, scalar values."""
     if env is None:
         return {}
     if not isinstance(env, dict):
-        raise SpecError(f"{what} must be a mapping of variable names to strings, not {env!r}")
+        raise SpecError(f"{what} must be a mapping of variable names to strings, not "
+                        f"{type(env).__name__}")
     out = {}
     for key, value in env.items():
-        if not isinstance(key, str) or not key or "=" in key or "\0" in key:
+        if not isinstance(key, str) or not ENV_NAME.fullmatch(key):
             raise SpecError(f"{what}: {key!r} is not a valid environment variable name")
-        out[key] = "" if value is None else str(value)
+        if value is None:
+            value = ""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise SpecError(
+                f"{what}: {key} must be a string or a number, not {type(value).__name__} "
+                "(quote it in YAML)"
+            )
+        out[key] = check_text(str(value), f"{what}: {key}", allow_empty=True)
     return out
 
 
@@ -157,10 +229,11 @@ class VenvSpec:
 
     venv_id: str
     requirements: tuple
-    constraints: tuple
+    constraints: tuple  # requirements and "-c <ref>" constraints files
     global_constraints: tuple
-    build_args: tuple
+    build_args: tuple  # default_build_args + build_args
     platform: str
+    build_requirements: tuple = DEFAULT_BUILD_REQUIREMENTS  # + build_requirements_extra
 
     @classmethod
     def create(
@@ -172,19 +245,25 @@ class VenvSpec:
         global_constraints=None,
         build_args=None,
         platform="",
+        build_requirements=DEFAULT_BUILD_REQUIREMENTS,
+        tools=(),
     ):
+        """``tools`` are requirements added to the venv's own (``seed_tools``)."""
         reqs = normalize_requirements(
             _as_list(default_packages, "default package") + _as_list(packages, "package")
         )
         if not reqs:
             raise SpecError(f"venv {venv_id!r}: no packages given; list at least one in 'packages'")
+        if tools:
+            reqs = tuple(sorted(set(reqs) | set(normalize_requirements(tools, "tool"))))
         return cls(
             venv_id=check_venv_id(venv_id),
             requirements=reqs,
-            constraints=normalize_requirements(constraints, "constraint"),
-            global_constraints=normalize_requirements(global_constraints, "global constraint"),
+            constraints=normalize_constraints(constraints, "constraint"),
+            global_constraints=normalize_constraints(global_constraints, "global constraint"),
             build_args=check_args(build_args, "build_args"),
             platform=platform,
+            build_requirements=normalize_requirements(build_requirements, "build requirement"),
         )
 
     def as_dict(self):
@@ -194,8 +273,16 @@ class VenvSpec:
             "constraints": list(self.constraints),
             "global_constraints": list(self.global_constraints),
             "build_args": list(self.build_args),
+            "build_requirements": list(self.build_requirements),
             "platform": self.platform,
         }
+
+    def constraint_files(self):
+        """``(global, own)``: the ``-c`` constraints files of each list."""
+        return (
+            [ref for ref in map(constraint_file_ref, self.global_constraints) if ref],
+            [ref for ref in map(constraint_file_ref, self.constraints) if ref],
+        )
 
     @property
     def spec_id(self):

@@ -36,9 +36,16 @@ class Stamp:
     symlink_pkgs: list = dataclasses.field(default_factory=list)  # distro packages linked in
     linked: dict = dataclasses.field(default_factory=dict)  # {name: version} they brought
     install_pkgs: list = dataclasses.field(default_factory=list)  # distro packages ensured
+    trust: str = ""  # how the manifest was authenticated
 
     def as_dict(self):
         return dataclasses.asdict(self)
+
+
+def python_record(interpreter):
+    """What a stamp records of the venv's interpreter; the no-op check compares it."""
+    return {"executable": interpreter.executable, "version": interpreter.version,
+            "tag": interpreter.tag}
 
 
 def read_stamp(venv_dir):

@@ -2,68 +2,46 @@
 
 The execution module ``venvbuild``: a thin Salt adapter over
 :mod:`saltext_venvbuild.core`. It turns Salt arguments, pillar and grains into
-core calls and core errors into ``CommandExecutionError``.
+a :class:`~saltext_venvbuild.core.workflow.Workflow` and core errors into Salt
+errors: bad input is a ``SaltInvocationError``, a failure while working a
+``CommandExecutionError``; both carry a sentence that names the thing, the
+cause and the next step.
 
-Arguments shared by most functions (the names of the pillar keys of a venv):
-
-packages, default_packages
-    Requirements to install (PEP 508 strings); ``default_packages`` are merged in.
-constraints, global_constraints
-    Constraints for the build (pins, ``name @ git+URL@REF``).
-python
-    Interpreter for the venv and its wheels (default ``python3``).
-install_tool
-    ``pip`` (default) or ``uv``.
-build_args, build_env / install_args, install_env
-    Extra arguments (a list) and environment (a mapping) for building / installing.
-package_state
-    ``present`` (default): build a spec once. ``latest``: resolve again on every
-    run and publish a new manifest when newer versions are found.
-rebuild
-    Install a fresh venv even when the installed one is current.
-wheels_rebuild
-    Build the wheels again, ignoring published wheels and pip's cache.
-repo_path, repo_url, release, repo_user, repo_group
-    The local wheel repo (and its release level and owner); a remote repo URL.
-builder, builder_target, builder_tgt_type, wheel_build, wait_timeout, request_build
-    Which build minion to install from (through the mine) and what to do
-    without one.
-build_pkgs, install_pkgs, pkgs_state, pkgs_cache_valid_time, symlink_pkgs
-    Distro packages through Salt's ``pkg``.
-facts_when_changed, facts_dest
-    Grains and a facts file set when a venv changed.
-ca_bundle, pip_noconf, uv_bin, keep_versions
-    Certificates, pip's config, where uv is, venv versions kept.
-
-docs/mapping.md maps each to the python_venv_build role's variable.
+Every option of a venv (``packages``, ``python``, ``install_tool``,
+``build_args``...) is described in :mod:`saltext_venvbuild.core.options` and
+in ``docs/usage.md``; ``docs/mapping.md`` maps each to the role's variable.
 """
 
+import functools
 import glob
-import json
 import logging
 import os
 import typing
 
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError
+from salt.exceptions import SaltInvocationError
 
-from saltext_venvbuild.core import builder as core_builder
+from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core import installer as core_installer
 from saltext_venvbuild.core import interpreter as core_interpreter
-from saltext_venvbuild.core import plan as core_plan
-from saltext_venvbuild.core import remote as core_remote
+from saltext_venvbuild.core import options as core_options
+from saltext_venvbuild.core import registry
 from saltext_venvbuild.core import spec as core_spec
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.errors import VenvbuildError
-from saltext_venvbuild.core.manifest import diff_versions
+from saltext_venvbuild.core.platform import key_release
 from saltext_venvbuild.core.platform import platform_key
-from saltext_venvbuild.core.repo import RepoLayout
 from saltext_venvbuild.core.repo import list_platforms
+from saltext_venvbuild.core.repo import published_manifests
 from saltext_venvbuild.core.stamp import read_stamp
+from saltext_venvbuild.core.text import redact
+from saltext_venvbuild.core.workflow import MINE_ALIAS
+from saltext_venvbuild.core.workflow import Hooks
+from saltext_venvbuild.core.workflow import Workflow
 from saltext_venvbuild.utils import facts
-from saltext_venvbuild.utils import options
+from saltext_venvbuild.utils import pillar as pillar_util
 from saltext_venvbuild.utils import pkgs
-from saltext_venvbuild.utils import registry
 
 if typing.TYPE_CHECKING:
     __opts__: dict
@@ -75,11 +53,6 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "venvbuild"
 
-MINE_ALIAS = "venvbuild_repo"  # the mine_functions alias of venvbuild.repo_info
-
-OPTIONS = options.OPTIONS
-DEFAULT_REPO_PATH = options.DEFAULT_REPO_PATH
-
 
 def __virtual__():
     if salt.utils.platform.is_windows():
@@ -90,410 +63,143 @@ def __virtual__():
 # -- helpers: Salt in, core out ------------------------------------------------------
 
 
+def _salt_errors(func):
+    """Core errors become Salt errors: bad input SaltInvocationError, failures
+    CommandExecutionError; a stray OSError gets its file named, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SpecError as exc:
+            raise SaltInvocationError(str(exc)) from None
+        except VenvbuildError as exc:
+            raise CommandExecutionError(str(exc)) from None
+        except OSError as exc:
+            where = f" {redact(str(exc.filename))}:" if exc.filename else ""
+            raise CommandExecutionError(
+                f"venvbuild.{func.__name__}:{where} {exc.strerror or exc}; check the path, "
+                "its permissions and free space"
+            ) from None
+
+    return wrapper
+
+
 def _state_dir():
     return os.path.join(__opts__["cachedir"], "venvbuild")
 
 
+def _ensure_state_dir():
+    return fsutil.ensure_dir(_state_dir(), "venvbuild state directory", 0o700)
+
+
 def _options(kwargs):
-    """Validate and default the keyword arguments of a call (utils/options.py)."""
-    return options.validate(kwargs, __salt__["config.get"])
-
-
-def _repo(opts, spec):
-    return RepoLayout(opts["repo_path"], spec.platform, release=opts["release"],
-                      owner=opts["repo_owner"])
-
-
-def _distro_args(opts):
-    """The distro packages a venv's stamp records: symlinked ones are ensured too."""
-    return {"symlink_pkgs": opts["symlink_pkgs"],
-            "install_pkgs": sorted(set(opts["install_pkgs"]) | set(opts["symlink_pkgs"]))}
+    """Check and default the keyword arguments of a call (core/options.py)."""
+    repo_path = __salt__["config.get"]("venvbuild:repo:path", core_options.DEFAULT_REPO_PATH)
+    return core_options.validate(kwargs, repo_path)
 
 
 def _interpreter(python):
     return core_interpreter.resolve(
-        python, cache_file=os.path.join(_state_dir(), "interpreters.json")
+        python, cache_file=os.path.join(_state_dir(), "interpreters.json"),
+        prepare=_ensure_state_dir,
     )
+
+
+def _platform_parts(interp):
+    distro = __grains__.get("os") or ""
+    release = key_release(distro, __grains__.get("osrelease"), __grains__.get("osmajorrelease"))
+    return distro, release, __grains__.get("cpuarch") or interp.machine
 
 
 def _platform(interp):
-    return platform_key(
-        __grains__.get("os", "unknown"),
-        __grains__.get("osrelease", "unknown"),
-        __grains__.get("cpuarch") or interp.machine,
-        interp.tag,
-    )
+    return platform_key(*_platform_parts(interp), interp.tag)
 
 
 def _spec(venv_id, opts, interp):
+    tools = ()
+    if opts["seed_tools"]:
+        tools = ["pip", *(["uv"] if opts["install_tool"] == "uv" else []),
+                 *opts["build_requirements"], *(opts["build_requirements_extra"] or [])]
     return core_spec.VenvSpec.create(
         venv_id,
         packages=opts["packages"],
         default_packages=opts["default_packages"],
         constraints=opts["constraints"],
         global_constraints=opts["global_constraints"],
-        build_args=opts["build_args"],
+        build_args=list(opts["default_build_args"]) + list(opts["build_args"]),
         platform=_platform(interp),
+        build_requirements=list(opts["build_requirements"]) + list(opts["build_requirements_extra"] or []),
+        tools=tools,
     )
 
 
-def _fail(exc):
-    raise CommandExecutionError(str(exc)) from None
+def _workflow(venv_id, opts):
+    interp = _interpreter(opts["python"])
+    spec = _spec(venv_id, opts, interp)
+    return Workflow(_state_dir(), opts, interp, spec, _hooks(opts))
+
+
+def _hooks(opts):
+    def ensure_pkgs(names, state, valid, what):
+        return pkgs.ensure(__salt__, __grains__, names, state, valid, what)
+
+    def symlink_sources(names, interp):
+        return pkgs.symlink_sources(__salt__, names, interp)
+
+    def mine_get(target, tgt_type):
+        return __salt__["mine.get"](target, MINE_ALIAS, tgt_type=tgt_type)
+
+    def request_build(builder_id, venv_id, spec_id):
+        return _request_build(builder_id, venv_id, spec_id, opts["wait_timeout"])
+
+    def announce(venv_id, data):
+        return facts.announce(__salt__, _facts_dir(), venv_id, opts["facts_dest"],
+                              opts["facts_when_changed"], data,
+                              bus_available=_event_bus_available())
+
+    return Hooks(minion_id=__opts__["id"], ensure_pkgs=ensure_pkgs,
+                 symlink_sources=symlink_sources, mine_get=mine_get,
+                 request_build=request_build, mine_update=_mine_update, announce=announce)
 
 
 def _venv_id_for(name, venv_id):
-    return venv_id or os.path.basename(os.path.normpath(name or ""))
+    return venv_id if venv_id is not None else os.path.basename(os.path.normpath(name or ""))
 
 
-# -- public functions ---------------------------------------------------------------
+def _connected():
+    """True when a master is there to talk to (not a masterless salt-call)."""
+    return __opts__.get("file_client") != "local" and not __opts__.get("local")
 
 
-def platform(python="python3"):
+def _mine_update():
+    """Publish this builder's repo_info (with its manifest hashes) in the mine now,
+    if the builder publishes it at all (mine_functions alias venvbuild_repo)."""
+    if not _connected():
+        return
+    configured = __salt__["config.get"]("mine_functions", {}) or {}
+    if MINE_ALIAS not in configured:
+        return
+    # A fresh dict each call: mine.update consumes its mine_function key.
+    __salt__["mine.update"](mine_functions={MINE_ALIAS: {"mine_function": "venvbuild.repo_info"}})
+
+
+def _request_build(builder_id, venv_id, spec_id, wait_timeout):
+    """Ask the builder to build this spec of its own pillar now (peer publishing).
+
+    Only the venv id and spec id travel: the builder builds what its pillar
+    defines or refuses. Needs a master peer rule allowing ``venvbuild.build_spec``.
     """
-    Return the platform key wheels are built and installed for with ``python``,
-    and its parts.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' venvbuild.platform
-        salt '*' venvbuild.platform python=/usr/bin/python3.12
-    """
-    try:
-        interp = _interpreter(python)
-    except VenvbuildError as exc:
-        _fail(exc)
-    return {
-        "key": _platform(interp),
-        "distro": __grains__.get("os"),
-        "release": __grains__.get("osrelease"),
-        "arch": __grains__.get("cpuarch") or interp.machine,
-        "interpreter": interp.tag,
-        "python": interp.executable,
-        "python_version": interp.version,
-    }
-
-
-def spec_hash(venv_id, **kwargs):
-    """
-    Return the spec id of a venv: the content hash of its requirements,
-    constraints, build arguments and platform key. Builder and targets compute
-    the same id from the same pillar.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' venvbuild.spec_hash keystone packages='[keystone==26.0.0, PyMySQL]'
-    """
-    opts = _options(kwargs)
-    try:
-        return _spec(venv_id, opts, _interpreter(opts["python"])).spec_id
-    except VenvbuildError as exc:
-        _fail(exc)
-
-
-def build_wheels(venv_id, test=False, **kwargs):
-    """
-    Build the wheels of a venv spec into the repo and publish its manifest.
-
-    Does nothing when the spec's manifest is already published (unless
-    ``wheels_rebuild`` or ``package_state: latest``). Returns the spec id, the
-    manifest path, whether it changed and the pins.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt builder venvbuild.build_wheels keystone packages='[keystone==26.0.0]'
-        salt builder venvbuild.build_wheels keystone packages='[PyMySQL]' \\
-            build_args='[--no-index, --find-links, /srv/sdists]'
-    """
-    opts = _options(kwargs)
-    try:
-        interp = _interpreter(opts["python"])
-        spec = _spec(venv_id, opts, interp)
-        return _build(spec, _repo(opts, spec), interp, opts, test)[0]
-    except VenvbuildError as exc:
-        _fail(exc)
-
-
-def _build(spec, repo, interp, opts, test, manifest=None):
-    """Build ``spec`` when needed; return ``(result dict, published manifest or None)``.
-
-    ``manifest`` is the spec's manifest when the caller already read it.
-    """
-    manifest = manifest or repo.read_manifest(spec.venv_id, spec.spec_id)
-    path = repo.manifest_path(spec.venv_id, spec.spec_id)
-    base = {"spec_id": spec.spec_id, "platform": spec.platform, "manifest_path": path}
-    missing = repo.missing_wheels(manifest) if manifest else []
-    must_build = (
-        manifest is None or missing or opts["wheels_rebuild"] or opts["package_state"] == "latest"
-    )
-    if not must_build:
-        return dict(base, changed=False, changes={}, pins=manifest.versions(),
-                    comment=f"manifest {manifest.filename} is published ({len(manifest.pins)} wheels)"
-                    ), manifest
-    if test:
-        if manifest is None:
-            changes = {"manifest": {"old": None, "new": os.path.basename(path)},
-                       "requirements": list(spec.requirements)}
-            comment = f"wheels for spec {spec.spec_id} would be built and its manifest published"
-        elif missing:
-            changes = {"wheels": {"missing": missing}}
-            comment = f"{len(missing)} wheels of {manifest.filename} are missing and would be rebuilt"
-        else:
-            changes = {}
-            comment = (f"manifest {manifest.filename} is published; a {opts['package_state']} "
-                       "resolution or wheels_rebuild runs only outside test mode")
-        return dict(base, changed=bool(changes), changes=changes, pins=None, comment=comment), manifest
-    pkgs.ensure(__salt__, __grains__, opts["build_pkgs"], opts["pkgs_state"],
-                opts["pkgs_cache_valid_time"], f"venv {spec.venv_id}: build_pkgs")
-    result = core_builder.Builder(repo, interp, opts["install_tool"], _state_dir(),
-                                  uv_bin=opts["uv_bin"]).build(
-        spec, build_env=opts["build_env"], rebuild=opts["wheels_rebuild"] or bool(missing),
-        pip_noconf=opts["pip_noconf"], ca_bundle=opts["ca_bundle"],
-    )
-    changes = {}
-    if result.changed:
-        changes["manifest"] = {"old": result.previous.sha256 if result.previous else None,
-                               "new": result.manifest.sha256}
-        pins = diff_versions(result.previous.versions() if result.previous else {},
-                             result.manifest.versions())
-        if pins:
-            changes["packages"] = pins
-    if result.new_wheels:
-        changes["wheels"] = {"added": result.new_wheels}
-    if result.replaced:
-        changes.setdefault("wheels", {})["replaced"] = result.replaced
-    return dict(
-        base, changed=bool(changes), changes=changes, pins=result.manifest.versions(),
-        seconds=round(result.seconds, 2),
-        comment=(f"built {len(result.manifest.pins)} wheels ({len(result.new_wheels)} new) "
-                 f"for spec {spec.spec_id} in {result.seconds:.1f} s"),
-    ), result.manifest
-
-
-def install(name, venv_id=None, test=False, **kwargs):
-    """
-    Install a venv at ``name`` from the wheels of its spec, idempotently.
-
-    Where the wheels come from, in order: ``repo_url``; the builder ``builder``
-    (a minion id) or one of ``builder_target``/``builder_tgt_type``, found
-    through the mine (``venvbuild_repo``) and serving this minion's platform
-    key; else, with ``wheel_build`` (the default), a local build into
-    ``repo_path``. From a builder, the manifest is fetched over HTTP(S) (waiting
-    up to ``wait_timeout`` seconds for it) and wheels are installed with
-    ``--no-index --find-links <repo>/<platform>/wheels/`` and hashes required.
-
-    A complete new venv is built beside the live one and switched to atomically;
-    the previous one is kept for rollback. When the installed venv already is
-    the spec, nothing runs: no subprocess, no mine lookup, no network.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]'
-        salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]' \\
-            builder_target='roles:venvbuild-builder' builder_tgt_type=grain
-        salt '*' venvbuild.install /opt/venvs/tools packages='[ansible]' install_tool=uv test=True
-    """
-    opts = _options(kwargs)
-    venv_id = _venv_id_for(name, venv_id)
-    try:
-        paths = core_installer.VenvPaths(name)
-        interp = _interpreter(opts["python"])
-        spec = _spec(venv_id, opts, interp)
-        stamp = read_stamp(paths.path)
-        alive = os.path.exists(os.path.join(paths.path, "bin", "python"))
-        base = {"name": paths.path, "venv_id": venv_id, "spec_id": spec.spec_id,
-                "platform": spec.platform}
-        remote = bool(opts["repo_url"] or opts["builder"] or opts["builder_target"])
-        latest = opts["package_state"] == "latest"
-        forced = opts["rebuild"] or opts["wheels_rebuild"] or latest
-
-        # The no-op path: files only. A remote repo's manifest for a spec id does
-        # not change unless package_state is latest, so the spec id decides.
-        distro_args = _distro_args(opts)
-        if remote:
-            current = alive and core_plan.is_current(stamp, spec, interp, **distro_args)
-        else:
-            manifest = _repo(opts, spec).read_manifest(spec.venv_id, spec.spec_id)
-            current = alive and manifest is not None and core_plan.is_current(
-                stamp, spec, interp, manifest.sha256, **distro_args)
-        if current and not forced:
-            if opts["pkgs_state"] == "latest" and distro_args["install_pkgs"]:
-                return _upgrade_pkgs(base, paths, spec, opts, test)
-            return dict(base, changed=False, changes={},
-                        comment=f"venv {paths.path} is current (spec {spec.spec_id})")
-
-        source = _find_source(opts, spec) if remote else None
-        if source is None:
-            return _install_local(base, paths, spec, interp, stamp, alive, opts, test, remote)
-        return _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source)
-    except VenvbuildError as exc:
-        _fail(exc)
-
-
-def _upgrade_pkgs(base, paths, spec, opts, test):
-    """A current venv with ``pkgs_state: latest``: only the distro packages may change."""
-    names = _distro_args(opts)["install_pkgs"]
-    if test:
-        return dict(base, changed=False, changes={}, comment=(
-            f"venv {paths.path} is current; install_pkgs with pkgs_state latest are "
-            "upgraded only outside test mode"))
-    upgraded = pkgs.ensure(__salt__, __grains__, names, "latest", opts["pkgs_cache_valid_time"],
-                           f"venv {paths.path}: install_pkgs")
-    changes = {"distro_packages": upgraded} if upgraded else {}
-    return dict(base, changed=bool(changes), changes=changes,
-                comment=f"venv {paths.path} is current (spec {spec.spec_id})"
-                + (f"; upgraded {', '.join(sorted(upgraded))}" if upgraded else ""))
-
-
-def _find_source(opts, spec):
-    """``{"url", "builder", "how"}`` of the repo to install from, or None."""
-    if opts["repo_url"]:
-        return {"url": opts["repo_url"], "builder": None, "how": "repo_url"}
-    if opts["builder"]:
-        target, tgt_type = opts["builder"], "glob"
-    else:
-        target, tgt_type = opts["builder_target"], opts["builder_tgt_type"]
-    builders = __salt__["mine.get"](target, MINE_ALIAS, tgt_type=tgt_type) or {}
-    chosen = core_remote.choose_builder(__opts__["id"], builders, spec.platform)
-    if chosen is None:
-        found = ", ".join(sorted(builders)) or "none"
-        if not opts["wheel_build"]:
-            raise SpecError(
-                f"venv {spec.venv_id}: no builder serves platform {spec.platform} (mine "
-                f"{MINE_ALIAS} of {tgt_type} {target!r}: {found}) and wheel_build is false; "
-                f"build there first (salt -C '{target}' state.apply venvbuild.builder; "
-                f"salt -C '{target}' mine.update) or set wheel_build: true to build locally"
-            )
-        log.info("venvbuild: no builder for %s among %s; building locally", spec.platform, found)
-        return None
-    builder_id, info = chosen
-    return {"url": info["url"], "builder": builder_id, "how": f"builder {builder_id}"}
-
-
-def _install_local(base, paths, spec, interp, stamp, alive, opts, test, remote):
-    repo = _repo(opts, spec)
-    manifest = repo.read_manifest(spec.venv_id, spec.spec_id)
-    note = "no builder found, built locally; " if remote else ""
-    if test:
-        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"],
-                                    **_distro_args(opts))
-        return dict(base, changed=bool(changes), changes=changes, comment=_test_comment(
-            paths, spec, manifest, changes, f"wheels for spec {spec.spec_id} would be built "
-            "locally, then"))
-    build, manifest = _build(spec, repo, interp, opts, test=False, manifest=manifest)
-    return _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest,
-                             repo.wheels_dir, f"{note}{build['comment']}")
-
-
-def _install_remote(base, paths, spec, interp, stamp, alive, opts, test, source):
-    url = core_remote.manifest_url(source["url"], spec.platform, spec.venv_id, spec.spec_id,
-                                   release=opts["release"])
-    distro_args = _distro_args(opts)
-    if test:
-        manifest = core_remote.fetch_manifest(url, ca_bundle=opts["ca_bundle"])
-        changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"],
-                                    **distro_args)
-        if manifest is not None and alive and not opts["rebuild"] and core_plan.is_current(
-                stamp, spec, interp, manifest.sha256, **distro_args):
-            changes = {}
-        return dict(base, changed=bool(changes), changes=changes, comment=_test_comment(
-            paths, spec, manifest, changes,
-            f"the manifest is not on {source['how']} yet ({url}); once built"))
-    target = source["builder"] or "<builder>"
-    manifest = None
-    if opts["request_build"] and source["builder"]:
-        manifest = core_remote.fetch_manifest(url, ca_bundle=opts["ca_bundle"])
-        if manifest is None:
-            _request_build(source["builder"], spec, opts)
-    manifest = manifest or core_remote.wait_for_manifest(
-        url, opts["wait_timeout"], ca_bundle=opts["ca_bundle"],
-        hint=f"(salt {target} state.apply venvbuild.builder)",
-    )
-    return _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest,
-                             core_remote.wheels_url(source["url"], spec.platform, opts["release"]),
-                             f"from {source['how']}")
-
-
-# The options a builder needs to build the same spec (its repo is its own).
-_BUILD_OPTIONS = ("packages", "default_packages", "constraints", "global_constraints",
-                  "build_args", "build_env", "python", "install_tool", "package_state",
-                  "pip_noconf", "build_pkgs", "pkgs_state", "release")
-
-
-def _request_build(builder_id, spec, opts):
-    """Ask the builder to build ``spec`` now, through peer publishing.
-
-    Needs a master ``peer`` rule allowing ``venvbuild.build_wheels`` to the
-    builder. Returns when the builder answered (or the publish timed out); the
-    caller then fetches the manifest as usual, so a refused or failed request
-    ends in the same clear "not found after N s" error as waiting would.
-    """
-    args = [spec.venv_id] + [
-        f"{key}={json.dumps(opts[key])}" for key in _BUILD_OPTIONS if opts[key] not in (None, {}, ())
-    ]
-    log.info("venvbuild: asking builder %s to build %s spec %s", builder_id, spec.venv_id, spec.spec_id)
+    log.info("venvbuild: asking builder %s to build %s spec %s", builder_id, venv_id, spec_id)
     answer = __salt__["publish.publish"](
-        builder_id, "venvbuild.build_wheels", arg=args, timeout=int(opts["wait_timeout"]) or 1
+        builder_id, "venvbuild.build_spec", arg=[venv_id, spec_id],
+        timeout=max(1, int(wait_timeout)),
     )
     result = (answer or {}).get(builder_id)
     if not isinstance(result, dict):
         log.warning("venvbuild: builder %s did not build %s: %r (is a master peer rule "
-                    "allowing venvbuild.build_wheels in place?)", builder_id, spec.venv_id, result)
-    elif result.get("spec_id") != spec.spec_id:
-        log.warning("venvbuild: builder %s built spec %s, not %s: its interpreter or "
-                    "platform differs", builder_id, result.get("spec_id"), spec.spec_id)
+                    "allowing venvbuild.build_spec in place?)", builder_id, venv_id, result)
     return result
-
-
-def _test_comment(paths, spec, manifest, changes, unbuilt):
-    if not changes:
-        return (f"venv {paths.path} is current; package_state latest / wheels_rebuild "
-                "look for new wheels only outside test mode")
-    if manifest is None:
-        return f"{unbuilt} venv {paths.path} would be installed (pins known after the build)"
-    return f"venv {paths.path} would be installed from {manifest.filename}"
-
-
-def _install_manifest(base, paths, spec, interp, stamp, alive, opts, manifest, find_links, note):
-    distro_args = _distro_args(opts)
-    if alive and not opts["rebuild"] and core_plan.is_current(
-            stamp, spec, interp, manifest.sha256, **distro_args):
-        return dict(base, changed=False, changes={},
-                    comment=f"venv {paths.path} is current (spec {spec.spec_id}); {note}")
-    changes = core_plan.changes(stamp, spec, interp, manifest, rebuild=opts["rebuild"],
-                                **distro_args)
-    pkg_changes = pkgs.ensure(__salt__, __grains__, distro_args["install_pkgs"], opts["pkgs_state"],
-                              opts["pkgs_cache_valid_time"], f"venv {paths.path}: install_pkgs")
-    if pkg_changes:
-        changes["distro_packages"] = pkg_changes
-    links = pkgs.symlink_sources(__salt__, opts["symlink_pkgs"], interp)
-    result = core_installer.install(
-        manifest, manifest.sha256, find_links, interp, opts["install_tool"], paths.path,
-        install_args=opts["install_args"], install_env=opts["install_env"],
-        state_dir=_state_dir(), uv_bin=opts["uv_bin"], keep=opts["keep_versions"],
-        ca_bundle=opts["ca_bundle"],
-        pip_noconf=opts["pip_noconf"], links=links, **distro_args,
-    )
-    registry.register(_state_dir(), paths.path, spec.venv_id)
-    announced = facts.announce(
-        __salt__, _facts_dir(), spec.venv_id, opts["facts_dest"], opts["facts_when_changed"],
-        {"path": paths.path, "old": stamp.spec_id if stamp else None, "new": spec.spec_id,
-         "venv_dir": result.venv_dir, "changes": changes},
-        bus_available=_event_bus_available(),
-    )
-    return dict(
-        base, changed=True, changes=changes, venv_dir=result.venv_dir,
-        seconds=round(result.seconds, 2), announced=announced,
-        comment=(f"venv {paths.path} installed from {manifest.filename} "
-                 f"({len(manifest.pins)} packages) in {result.seconds:.1f} s; {note}"),
-    )
 
 
 def _event_bus_available():
@@ -510,9 +216,200 @@ def _facts_dir():
     return os.path.join(os.path.dirname(conf), "facts.d")
 
 
-def remove(name):
+def _pillar_data():
+    return pillar_util.read(__pillar__)
+
+
+# -- public functions ---------------------------------------------------------------
+
+
+@_salt_errors
+def platform(python="python3"):
     """
-    Remove the venv at ``name`` with every version kept for rollback.
+    Return the platform key wheels are built and installed for with ``python``,
+    and its parts.
+
+    python
+        Interpreter: a name on PATH or an absolute path (default ``python3``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.platform
+        salt '*' venvbuild.platform python=/usr/bin/python3.12
+    """
+    interp = _interpreter(python)
+    distro, release, arch = _platform_parts(interp)
+    return {
+        "key": _platform(interp),
+        "distro": distro,
+        "release": release,
+        "arch": arch,
+        "interpreter": interp.tag,
+        "python": interp.executable,
+        "python_version": interp.version,
+    }
+
+
+@_salt_errors
+def spec_hash(venv_id, **kwargs):
+    """
+    Return the spec id of a venv: the content hash of its requirements,
+    constraints, build arguments and requirements, and platform key. Builder
+    and targets compute the same id from the same pillar.
+
+    venv_id
+        The venv's id (its key under ``venvbuild:venvs``).
+    kwargs
+        The venv's options, as in its pillar (``packages``, ``constraints``...).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.spec_hash keystone packages='[keystone==26.0.0, PyMySQL]'
+    """
+    opts = _options(kwargs)
+    return _spec(venv_id, opts, _interpreter(opts["python"])).spec_id
+
+
+@_salt_errors
+def build_wheels(venv_id, test=False, **kwargs):
+    """
+    Build the wheels of a venv spec into the repo and publish its manifest.
+
+    Does nothing when the spec's manifest is already published (unless
+    ``wheels_rebuild`` or ``package_state: latest``). Returns the spec id, the
+    manifest path and sha256, whether it changed, and the pins. On a builder
+    that publishes ``venvbuild_repo`` in the mine, a new manifest is published
+    there at once.
+
+    venv_id
+        The venv's id: manifests are named ``<venv_id>-<spec id>.txt``.
+    test
+        Predict what would be built, change nothing.
+    kwargs
+        The venv's build options (``packages``, ``constraints``,
+        ``build_args``, ``repo_path``...; see docs/usage.md).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt builder venvbuild.build_wheels keystone packages='[keystone==26.0.0]'
+        salt builder venvbuild.build_wheels keystone packages='[PyMySQL]' \\
+            build_args='[--no-index, --find-links, /srv/sdists]'
+    """
+    opts = _options(kwargs)
+    return _workflow(venv_id, opts).build(test)[0]
+
+
+@_salt_errors
+def build_spec(venv_id, spec_id):
+    """
+    Build one spec this minion's own pillar defines, named by venv id and spec
+    id: what a target asks its builder for with ``request_build``. It takes no
+    other argument, recomputes the spec from the pillar and refuses any spec id
+    that is not the pillar's, so a peer can ask only for what the master
+    already decided. Allow exactly this function in the master's ``peer``
+    rule (docs/security.md), never ``venvbuild.build_wheels``.
+
+    Returns ``{"result", "venv_id", "spec_id", "comment"}`` and, when built,
+    ``manifest_sha256``; a failed build says so without its log (which stays
+    on the builder).
+
+    venv_id
+        The venv's id under ``venvbuild:venvs`` of this minion's pillar.
+    spec_id
+        The spec id the caller computed (16 hex digits).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt build01 venvbuild.build_spec keystone 3f9a1c0e2b7d4a65
+    """
+    core_spec.check_venv_id(venv_id)
+    core_spec.check_spec_id(spec_id)
+    answer = {"venv_id": venv_id, "spec_id": spec_id}
+    configs = pillar_util.venv_configs(_pillar_data())
+    if venv_id not in configs:
+        return dict(answer, result=False,
+                    comment=f"venv {venv_id} is not in builder {__opts__['id']}'s pillar")
+    cfg = {key: value for key, value in configs[venv_id].items()
+           if key in core_options.BUILD_OPTIONS}
+    # A peer may ask for a spec to exist, never for a rebuild or a re-resolution.
+    cfg.update(rebuild=False, wheels_rebuild=False, package_state="present")
+    workflow = _workflow(venv_id, _options(cfg))
+    if workflow.spec.spec_id != spec_id:
+        return dict(answer, result=False, comment=(
+            f"builder {__opts__['id']}'s pillar defines spec {workflow.spec.spec_id} of venv "
+            f"{venv_id} for platform {workflow.spec.platform}, not {spec_id}; refusing"))
+    try:
+        built = workflow.build(test=False)[0]
+    except VenvbuildError as exc:
+        log.error("venvbuild.build_spec %s %s: %s", venv_id, spec_id, exc)
+        return dict(answer, result=False, comment=(
+            f"the build of spec {spec_id} failed on builder {__opts__['id']}; its log is there "
+            "(salt-call venvbuild.build_wheels shows the cause)"))
+    return dict(answer, result=True, manifest_sha256=built["manifest_sha256"],
+                comment=built["comment"])
+
+
+@_salt_errors
+def install(name, venv_id=None, test=False, **kwargs):
+    """
+    Install a venv at ``name`` from the wheels of its spec, idempotently.
+
+    Where the wheels come from, in order: a builder (``builder``, a minion id,
+    or one matched by ``builder_target``/``builder_tgt_type``) found through
+    the mine (``venvbuild_repo``) and serving this minion's platform key, its
+    repo fetched over HTTP(S) (or from ``repo_url`` if set too); ``repo_url``
+    alone; else, with ``wheel_build`` (the default), a local build into
+    ``repo_path``. A fetched manifest is used only if the builder's mine entry
+    (or ``manifest_sha256``) vouches for its sha256; its wheels are downloaded
+    into a cache by sha256 and installed with hashes required, no index.
+
+    A complete new venv is built beside the live one and switched to atomically;
+    the previous one is kept for rollback. When the installed venv already is
+    the spec, nothing runs: no subprocess, no mine lookup, no network.
+
+    name
+        Absolute path of the venv; it becomes venvbuild's symlink.
+    venv_id
+        The venv's id (manifest names); defaults to the basename of ``name``.
+    test
+        Predict the changes, change nothing.
+    kwargs
+        The venv's options (docs/usage.md lists each).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]'
+        salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]' \\
+            builder_target='build01,build02' builder_tgt_type=list
+        salt '*' venvbuild.install /opt/venvs/tools packages='[ansible]' install_tool=uv test=True
+    """
+    opts = _options(kwargs)
+    venv_id = _venv_id_for(name, venv_id)
+    paths = core_installer.VenvPaths(name, _state_dir())
+    return _workflow(venv_id, opts).install(paths, test)
+
+
+@_salt_errors
+def remove(name, test=False):
+    """
+    Remove the venv at ``name`` with every version kept for rollback. Only a
+    venv venvbuild installed (its own symlink at ``name``) is removed; anything
+    else there is refused.
+
+    name
+        Absolute path of the venv.
+    test
+        Return what would be removed, remove nothing.
 
     CLI Example:
 
@@ -520,19 +417,24 @@ def remove(name):
 
         salt '*' venvbuild.remove /opt/venvs/keystone
     """
-    try:
-        removed = core_installer.remove(name)
-    except VenvbuildError as exc:
-        _fail(exc)
-    registry.register(_state_dir(), core_installer.VenvPaths(name).path, None)
+    paths = core_installer.VenvPaths(name, _state_dir())
+    if test:
+        return core_installer.removal(paths)
+    _ensure_state_dir()
+    removed = core_installer.remove(paths, _state_dir())
+    registry.register(_state_dir(), paths.path, None)
     return removed
 
 
+@_salt_errors
 def status(name):
     """
     Return what is installed at ``name``: its spec id, manifest hash, python,
-    pinned versions, and the versions kept for rollback. ``None`` if no venv
-    installed by venvbuild is there.
+    pinned versions, how the manifest was authenticated, and the versions kept
+    for rollback. ``None`` if no venv installed by venvbuild is there.
+
+    name
+        Absolute path of the venv.
 
     CLI Example:
 
@@ -540,10 +442,7 @@ def status(name):
 
         salt '*' venvbuild.status /opt/venvs/keystone
     """
-    try:
-        paths = core_installer.VenvPaths(name)
-    except VenvbuildError as exc:
-        _fail(exc)
+    paths = core_installer.VenvPaths(name)
     live = paths.live_dir()
     stamp = read_stamp(live) if live else None
     if stamp is None:
@@ -551,10 +450,11 @@ def status(name):
     out = stamp.as_dict()
     out["path"] = paths.path
     out["venv_dir"] = live
-    out["versions_kept"] = paths.version_dirs()
+    out["versions_kept"] = paths.version_dirs(adopted=True)
     return out
 
 
+@_salt_errors
 def list_venvs():
     """
     List the venvs venvbuild installed on this minion, by path, with their venv
@@ -568,7 +468,10 @@ def list_venvs():
     """
     out = {}
     for path, venv_id in sorted(registry.read(_state_dir()).items()):
-        st = status(path)
+        try:
+            st = status(path)
+        except (CommandExecutionError, SaltInvocationError):
+            st = None
         out[path] = {
             "venv_id": venv_id,
             "spec_id": st["spec_id"] if st else None,
@@ -577,11 +480,18 @@ def list_venvs():
     return out
 
 
+@_salt_errors
 def verify(name, deep=False):
     """
-    Check the venv at ``name`` against its stamp: interpreter present, exactly
-    the pinned distributions installed; with ``deep=True`` also every file's
-    sha256 against its RECORD. Returns ``{"ok": bool, "problems": [...]}``.
+    Check the venv at ``name`` against its stamp: interpreter present, the
+    manifest it was installed from unchanged, exactly the pinned distributions
+    installed; with ``deep=True`` also every file's sha256 against its RECORD.
+    Returns ``{"ok": bool, "problems": [...]}``.
+
+    name
+        Absolute path of the venv.
+    deep
+        Also hash every installed file.
 
     CLI Example:
 
@@ -590,19 +500,19 @@ def verify(name, deep=False):
         salt '*' venvbuild.verify /opt/venvs/keystone
         salt '*' venvbuild.verify /opt/venvs/keystone deep=True
     """
-    try:
-        problems = core_installer.verify(name, deep=deep)
-    except VenvbuildError as exc:
-        _fail(exc)
+    problems = core_installer.verify(core_installer.VenvPaths(name), deep=deep)
     return {"ok": not problems, "problems": problems}
 
 
+@_salt_errors
 def repo_info():
     """
     Describe this minion's wheel repo for the mine: the URL it is served at
-    (pillar ``venvbuild:repo:url``), its path, and the platform keys it serves:
-    those it has published manifests for and those the venvs of its pillar are
-    built for. Publish it with the mine alias ``venvbuild_repo``::
+    (pillar ``venvbuild:repo:url``, credentials removed), its path, the
+    platform keys it serves (those it has published manifests for and those
+    the venvs of its pillar are built for) and the sha256 of every manifest it
+    publishes, which targets check what they fetch against. Publish it with the
+    mine alias ``venvbuild_repo``::
 
         mine_functions:
           venvbuild_repo:
@@ -612,35 +522,57 @@ def repo_info():
 
     .. code-block:: bash
 
-        salt builder venvbuild.repo_info
+        salt build01 venvbuild.repo_info
     """
-    path = __salt__["config.get"]("venvbuild:repo:path", DEFAULT_REPO_PATH)
-    try:
-        published = list_platforms(path)
-    except VenvbuildError as exc:
-        _fail(exc)
+    data = _pillar_data()
+    repo = data.get("repo") or {}
+    path = repo.get("path") or core_options.DEFAULT_REPO_PATH
+    published = list_platforms(path)
     configured = set()
-    for venv_id, cfg in venv_configs().items():
+    for venv_id, cfg in pillar_util.venv_configs(data).items():
         try:
-            configured.add(_platform(_interpreter(cfg.get("python") or OPTIONS["python"])))
+            configured.add(_platform(_interpreter(cfg.get("python") or "python3")))
         except VenvbuildError as exc:
             log.warning("venvbuild.repo_info: venv %s: %s", venv_id, exc)
+    url = repo.get("url")
+    if isinstance(url, str) and redact(url) != url:
+        log.warning("venvbuild.repo_info: the URL of venvbuild:repo:url has credentials; they are "
+                    "not published in the mine (targets that need them set repo_url)")
+        url = _without_userinfo(url)
     return {
-        "url": __salt__["config.get"]("venvbuild:repo:url", None),
+        "url": url,
         "path": path,
         "platforms": sorted(set(published) | configured),
         "published": published,
+        "manifests": published_manifests(path),
     }
 
 
-def venv_configs():
+def _without_userinfo(url):
+    head, sep, rest = url.partition("://")
+    return head + sep + rest.split("@", 1)[1] if "@" in rest.split("/", 1)[0] else url
+
+
+@_salt_errors
+def venv_configs(show_secrets=False, build_only=False):
     """
     Return the venvs of this minion's pillar (``venvbuild:venvs``), each merged
     over ``venvbuild:defaults``, with ``repo_path``/``repo_user``/``repo_group``
     from ``venvbuild:repo`` (``path``, ``user``, ``group``) and
-    ``builder_target``/``builder_tgt_type`` from ``venvbuild:builder``
-    unless the venv sets them: the arguments of one ``venvbuild.installed``
-    state each (``path`` is its ``name``).
+    ``builder_target``/``builder_tgt_type``/``builder_platforms`` from
+    ``venvbuild:builder`` unless the venv sets them: the arguments of one
+    ``venvbuild.installed`` state each (``path`` is its ``name``). Unknown keys
+    anywhere under ``venvbuild`` are an error naming them.
+
+    A debugging aid: it shows what the formulas will do, with plain values on
+    every Salt release (3008 masks ``pillar.get``), environment values and URL
+    credentials hidden unless ``show_secrets`` (the SLS formulas use that).
+
+    show_secrets
+        Return environment values and URL credentials as they are.
+    build_only
+        Keep only the options that matter to a build (what ``builder.sls``
+        passes to ``venvbuild.wheels_built``).
 
     CLI Example:
 
@@ -648,25 +580,9 @@ def venv_configs():
 
         salt '*' venvbuild.venv_configs
     """
-    data = __salt__["pillar.get"]("venvbuild", {}) or {}
-    defaults = data.get("defaults") or {}
-    repo = data.get("repo") or {}
-    builder = data.get("builder") or {}
-    inherited = {
-        "repo_path": repo.get("path"),
-        "repo_user": repo.get("user"),
-        "repo_group": repo.get("group"),
-        "builder_target": builder.get("target"),
-        "builder_tgt_type": builder.get("tgt_type"),
-    }
-    out = {}
-    for venv_id, cfg in sorted((data.get("venvs") or {}).items()):
-        merged = {key: value for key, value in inherited.items() if value is not None}
-        merged.update(defaults)
-        merged.update(cfg or {})
-        if "path" not in merged:
-            raise CommandExecutionError(
-                f"pillar venvbuild:venvs:{venv_id}: no 'path'; set e.g. path: /opt/venvs/{venv_id}"
-            )
-        out[venv_id] = merged
-    return out
+    configs = pillar_util.venv_configs(_pillar_data())
+    if build_only:
+        configs = {venv_id: {key: value for key, value in cfg.items()
+                             if key in core_options.BUILD_OPTIONS}
+                   for venv_id, cfg in configs.items()}
+    return configs if show_secrets else pillar_util.redacted(configs)

@@ -9,43 +9,23 @@ import configparser
 import io
 import logging
 import os
-import re
 
 from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core.errors import SpecError
 
 log = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 EVENT_TAG = "venvbuild/venv/{venv_id}/changed"
-
-
-def check(facts, dest):
-    """Validate ``facts_when_changed`` and ``facts_dest``; return them normalized."""
-    if not isinstance(dest, str) or not _NAME.fullmatch(dest):
-        raise SpecError(f"facts_dest {dest!r}: use letters, digits, '.', '_' and '-' (a file name)")
-    if facts is None:
-        return [], dest
-    if not isinstance(facts, (list, tuple)):
-        raise SpecError(f"facts_when_changed must be a list of {{section, option, value}}, not {facts!r}")
-    out = []
-    for fact in facts:
-        if not isinstance(fact, dict) or not {"section", "option", "value"} <= set(fact):
-            raise SpecError(f"facts_when_changed: {fact!r} needs section, option and value")
-        for key in ("section", "option"):
-            if not isinstance(fact[key], str) or not _NAME.fullmatch(fact[key]):
-                raise SpecError(f"facts_when_changed: {key} {fact[key]!r} is not a simple name")
-        out.append({"section": fact["section"], "option": fact["option"], "value": str(fact["value"])})
-    return out, dest
 
 
 def write_file(facts_dir, dest, facts):
     """Merge ``facts`` into ``<facts_dir>/<dest>.fact``; return its path."""
+    fsutil.ensure_dir(facts_dir, "facts directory", 0o755, enforce=False)
     path = os.path.join(facts_dir, f"{dest}.fact")
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # keep option names as given, like the grains
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_string(fsutil.read_text(path) or "", source=path)
     except (configparser.Error, UnicodeDecodeError) as exc:
         raise SpecError(
             f"facts file {path} exists but is not an INI file ({exc}); move it away "

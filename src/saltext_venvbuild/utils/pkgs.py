@@ -2,7 +2,6 @@
 symlink_pkgs (the role's venv_*_distro_package_list and venv_packages_to_symlink)."""
 
 import logging
-import re
 
 from salt.exceptions import CommandExecutionError
 
@@ -10,20 +9,6 @@ from saltext_venvbuild.core import distro
 from saltext_venvbuild.core.errors import SpecError
 
 log = logging.getLogger(__name__)
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_:~-]*$")
-
-
-def check_names(names, what):
-    """A sorted list of distro package names; refuses anything that is not one."""
-    if names is None:
-        return []
-    if isinstance(names, str) or not isinstance(names, (list, tuple)):
-        raise SpecError(f"{what} must be a list of package names, not {names!r}")
-    for name in names:
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise SpecError(f"{what}: {name!r} is not a distro package name")
-    return sorted(set(names))
 
 
 def _as_dict(value, names):

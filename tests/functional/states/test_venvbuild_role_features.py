@@ -16,9 +16,11 @@ import pytest
 
 import sdists
 from saltext_venvbuild.core.builder import Builder
+from saltext_venvbuild.core.fsutil import sha256_file
 from saltext_venvbuild.core.interpreter import resolve
-from saltext_venvbuild.core.manifest import read_manifest
+from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.stamp import installed_versions
+from saltext_venvbuild.core.tools import ToolSettings
 
 OTHER_PYTHON = "/usr/bin/python3"
 
@@ -51,7 +53,8 @@ def only_manifest(repo_path):
         if root.endswith("manifests"):
             found += [os.path.join(root, f) for f in files]
     assert len(found) == 1, found
-    return read_manifest(found[0])
+    with open(found[0], encoding="utf-8") as handle:
+        return Manifest.parse(handle.read())
 
 
 # -- packages, default_packages, constraints, global_constraints, package_state ------
@@ -213,10 +216,14 @@ def https_repo(tmp_path):
     ca, ca_key = tmp_path / "ca.pem", tmp_path / "ca.key"
     cert, key, csr, ext = (tmp_path / n for n in ("srv.pem", "srv.key", "srv.csr", "srv.ext"))
     ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                   "keyUsage=critical,digitalSignature,keyEncipherment\n"
                    "extendedKeyUsage=serverAuth\n")
     for cmd in (
+        # keyUsage on the CA: Python 3.13 verifies strictly and refuses a CA without it.
         ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=venvbuild test CA", "-keyout", str(ca_key), "-out", str(ca)],
+         "-subj", "/CN=venvbuild test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+         "-keyout", str(ca_key), "-out", str(ca)],
         ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
          "-keyout", str(key), "-out", str(csr)],
         ["x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
@@ -279,7 +286,7 @@ def test_python_per_venv_with_a_builder_env_each(states, loaders, tmp_path, base
     assert py(venv(tmp_path, "two"), "import sys; print(sys.base_prefix)") == "/usr"
     state_dir = os.path.join(loaders.opts["cachedir"], "venvbuild")
     envs = {
-        os.path.basename(Builder(None, resolve(python), "uv", state_dir).env_dir)
+        os.path.basename(Builder(None, resolve(python), state_dir, ToolSettings(tool="uv")).env_root)
         for python in ("python3", OTHER_PYTHON)
     }
     assert len(envs) == 2
@@ -308,7 +315,10 @@ def test_wheels_rebuild_keeps_wheels_other_venvs_use(states, tmp_path, base):
                                         wheels_rebuild=True, build_args=base["build_args"],
                                         repo_path=base["repo_path"], install_tool="uv")
     assert ret.result is True, ret.comment
-    assert ret.changes["wheels"]["replaced"] == [os.path.basename(vbapp)]
+    # Rebuilt from source with pip's caches off; the build is reproducible, so the
+    # damaged file is stored again under its content's name.
+    assert os.path.basename(vbapp) in ret.changes["wheels"]["added"]
+    assert sha256_file(vbapp) == os.path.basename(os.path.dirname(vbapp))
     assert open(vbdep, "rb").read() == vbdep_bytes, "a wheel another venv uses was replaced"
     fresh = states.venvbuild.installed(name=venv(tmp_path, "y"), venv_id="y",
                                        packages=["vbdep==1.0"], rebuild=True, **base)
@@ -452,42 +462,70 @@ def test_facts_when_changed(states, loaders, tmp_path, base):
 # -- repo ownership and release level ------------------------------------------------
 
 
-def test_repo_owner_and_release_level(states, tmp_path, base):
-    """venv_build_host_user_name/_group_name -> repo_user/repo_group, os-releases/<release>"""
+def test_repo_reader_and_release_level(states, tmp_path, base):
+    """venv_build_host_user_name/_group_name -> repo_user/repo_group, os-releases/<release>
+
+    The web server only reads the repo: files stay root's, the group gets read
+    access, nobody else any (docs/security.md)."""
     if os.geteuid() != 0:
-        pytest.skip("changing ownership needs root")
+        pytest.skip("changing groups needs root")
     import grp  # pylint: disable=import-outside-toplevel
     import pwd  # pylint: disable=import-outside-toplevel
+    import stat  # pylint: disable=import-outside-toplevel
 
-    user, group = "nobody", grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name
+    user = "nobody"
+    gid = pwd.getpwnam(user).pw_gid
     ret = states.venvbuild.wheels_built(name="app", packages=["vbdep==1.0"], release="2025.2",
-                                        repo_user=user, repo_group=group,
-                                        build_args=base["build_args"],
+                                        repo_user=user, build_args=base["build_args"],
                                         repo_path=base["repo_path"], install_tool="uv")
     assert ret.result is True, ret.comment
     (platform,) = os.listdir(os.path.join(base["repo_path"], "2025.2"))
     platform_dir = os.path.join(base["repo_path"], "2025.2", platform)
-    for sub in ("wheels", "manifests"):
-        for name in os.listdir(os.path.join(platform_dir, sub)):
-            st = os.stat(os.path.join(platform_dir, sub, name))
-            assert (st.st_uid, st.st_gid) == (pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid)
+    for root, dirs, files in os.walk(base["repo_path"]):
+        if "/." in root[len(base["repo_path"]):]:
+            continue  # .locks, .staging: root's alone
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            st = os.lstat(full)
+            if name.startswith("."):
+                assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o700), full
+                continue
+            assert (st.st_uid, st.st_gid) == (0, gid), full
+            assert stat.S_IMODE(st.st_mode) == (0o750 if stat.S_ISDIR(st.st_mode) else 0o640), full
+    assert os.listdir(os.path.join(platform_dir, "manifests"))
+    group = grp.getgrgid(gid).gr_name
+    by_group = states.venvbuild.wheels_built(name="app", packages=["vbdep==1.0"], release="2025.2",
+                                             repo_group=group, build_args=base["build_args"],
+                                             repo_path=base["repo_path"], install_tool="uv")
+    assert by_group.result is True and by_group.changes == {}
     bad = states.venvbuild.wheels_built(name="app", packages=["vbdep==1.0"],
                                         repo_user="no-such-user-venvbuild",
                                         repo_path=base["repo_path"])
     assert bad.result is False and "no-such-user-venvbuild" in bad.comment
 
 
-def test_wheel_build_true_builds_locally_when_no_builder_serves(states, tmp_path, base):
-    """venv_wheel_build_enable -> wheel_build (true: no builder found, build here)"""
-    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
-                                     builder_target="roles:no-such-builder",
-                                     builder_tgt_type="grain", wheel_build=True, **base)
-    assert ret.result is True, ret.comment
-    assert "no builder found, built locally" in ret.comment
-    assert versions(venv(tmp_path)) == {"vbdep": "1.0"}
-    refused = states.venvbuild.installed(name=venv(tmp_path, "strict"), packages=["vbdep==1.0"],
-                                         builder_target="roles:no-such-builder",
-                                         builder_tgt_type="grain", wheel_build=False, **base)
+def test_wheel_build_and_build_fallback_without_a_serving_builder(states, tmp_path, base):
+    """venv_wheel_build_enable -> wheel_build; no builder for the platform fails, as the
+    role does, unless build_fallback lets the target build (with a warning)"""
+    args = dict(base, packages=["vbdep==1.0"], builder_target="no-such-builder-*")
+    refused = states.venvbuild.installed(name=venv(tmp_path, "strict"), **args)
     assert refused.result is False
-    assert "wheel_build is false" in refused.comment
+    assert "no builder serves platform" in refused.comment
+    assert "build_fallback" in refused.comment
     assert not os.path.lexists(venv(tmp_path, "strict"))
+
+    ret = states.venvbuild.installed(name=venv(tmp_path), build_fallback=True, **args)
+    assert ret.result is True, ret.comment
+    assert "built locally" in ret.comment
+    assert any("build_fallback" in w for w in ret.full_return["warnings"])
+    assert versions(venv(tmp_path)) == {"vbdep": "1.0"}
+
+    never = states.venvbuild.installed(name=venv(tmp_path, "never"), wheel_build=False,
+                                       build_fallback=True, **args)
+    assert never.result is False
+    assert "wheel_build is false" in never.comment
+    alone = states.venvbuild.installed(name=venv(tmp_path, "alone"), wheel_build=False,
+                                       **dict(base, packages=["vbdep==1.0"]))
+    assert alone.result is False
+    assert "nothing to install from" in alone.comment
+    assert not os.path.lexists(venv(tmp_path, "never")) and not os.path.lexists(venv(tmp_path, "alone"))

@@ -265,14 +265,16 @@ def test_absent_removes_venv_and_versions(states, modules, work):
 
 def test_manifest_pins_every_wheel_with_its_hash(work):
     from saltext_venvbuild.core.fsutil import sha256_file
-    from saltext_venvbuild.core.manifest import read_manifest
+    from saltext_venvbuild.core.manifest import Manifest
 
     for root, _dirs, files in os.walk(work["repo_path"]):
         if not root.endswith("manifests"):
             continue
         wheels = os.path.join(os.path.dirname(root), "wheels")
         for name in files:
-            manifest = read_manifest(os.path.join(root, name))
+            with open(os.path.join(root, name), encoding="utf-8") as handle:
+                manifest = Manifest.parse(handle.read())
             for pin in manifest.pins:
-                assert sha256_file(os.path.join(wheels, pin.filename)) == pin.sha256
+                # Stored by content: <wheels>/<sha256>/<file name>.
+                assert sha256_file(os.path.join(wheels, pin.path)) == pin.sha256
     shutil.rmtree(work["repo_path"])

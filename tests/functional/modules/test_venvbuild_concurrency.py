@@ -10,6 +10,7 @@ from saltext_venvbuild.core.interpreter import resolve
 from saltext_venvbuild.core.repo import RepoLayout
 from saltext_venvbuild.core.spec import VenvSpec
 from saltext_venvbuild.core.stamp import read_stamp
+from saltext_venvbuild.core.tools import ToolSettings
 
 PLATFORM = "test-1-x86_64-cp3x"
 
@@ -35,7 +36,10 @@ def run_all(functions):
 def test_parallel_builds_and_installs(tmp_path, build_args):
     interp = resolve("python3", cache_file=str(tmp_path / "interpreters.json"))
     repo = RepoLayout(str(tmp_path / "repo"), PLATFORM)
-    builder = Builder(repo, interp, "uv", str(tmp_path / "state"))
+    state_dir = str(tmp_path / "state")
+    os.mkdir(state_dir, 0o700)
+    settings = ToolSettings(tool="uv")
+    builder = Builder(repo, interp, state_dir, settings)
     packages = {"a": ["vbapp", "vbdep==1.0"], "b": ["vbdep==1.0", "vbcext"],
                 "c": ["vbapp", "vbcext", "vbdep==1.0"], "d": ["vbdep==1.0"]}
     specs = {k: VenvSpec.create(k, packages=v, build_args=build_args, platform=PLATFORM)
@@ -46,19 +50,26 @@ def test_parallel_builds_and_installs(tmp_path, build_args):
         manifest = repo.read_manifest(key, specs[key].spec_id)
         assert manifest == result.manifest
         for pin in manifest.pins:
-            assert sha256_file(os.path.join(repo.wheels_dir, pin.filename)) == pin.sha256
-    assert all(name.endswith(".whl") for name in os.listdir(repo.wheels_dir))
+            assert sha256_file(repo.wheel_path(pin)) == pin.sha256
+    # Stored by content: one directory per distinct wheel, holding that wheel only.
+    for sha in os.listdir(repo.wheels_dir):
+        (name,) = os.listdir(os.path.join(repo.wheels_dir, sha))
+        assert name.endswith(".whl") and sha256_file(os.path.join(repo.wheels_dir, sha, name)) == sha
     assert os.listdir(repo.staging_dir) == []
 
     # Two installs of one venv at once: one waits for the other, both complete,
     # and the venv ends up as one of them, whole.
     path = str(tmp_path / "venvs" / "shared")
-    done = run_all({
-        key: (lambda k=key: installer.install(built[k].manifest, built[k].manifest.sha256,
-                                              repo.wheels_dir, interp, "uv", path))
-        for key in ("a", "c")
-    })
+
+    def install(key):
+        manifest = built[key].manifest
+        request = installer.InstallRequest(
+            manifest=manifest, wheels={pin.sha256: repo.wheel_path(pin) for pin in manifest.pins},
+            interpreter=interp, settings=settings, source=repo.wheels_dir, trust="local repo")
+        return installer.install(installer.VenvPaths(path, state_dir), request, state_dir)
+
+    done = run_all({key: (lambda k=key: install(k)) for key in ("a", "c")})
     stamp = read_stamp(path)
     assert stamp.spec_id in {specs["a"].spec_id, specs["c"].spec_id}
-    assert installer.verify(path) == []
+    assert installer.verify(installer.VenvPaths(path)) == []
     assert {os.path.realpath(r.venv_dir) for r in done.values()} >= {os.path.realpath(path)}

@@ -1,0 +1,363 @@
+"""Every option of a venv (pillar key and state argument) in one table.
+
+Each option has a default, a check that returns the value normalized or raises
+SpecError naming the option, and says whether it matters to a build (the
+options ``venvbuild.wheels_built`` and ``builder.sls`` take). The execution
+module validates all options before anything runs; the state signatures, the
+SLS formulas and the docs are checked against this table by the tests.
+"""
+
+import dataclasses
+import math
+import posixpath
+import pwd
+import re
+
+from . import fsutil
+from .errors import RepoError
+from .errors import SpecError
+from .manifest import check_sha256
+from .remote import check_repo_url
+from .spec import DEFAULT_BUILD_REQUIREMENTS
+from .spec import INSTALL_TOOLS
+from .spec import PACKAGE_STATES
+from .spec import check_args
+from .spec import check_env
+from .spec import check_venv_id
+from .text import check_text
+from .text import redact
+from .trust import check_builder_platforms
+
+DEFAULT_REPO_PATH = "/srv/venvbuild"
+TGT_TYPES = ("glob", "pcre", "list", "grain", "grain_pcre", "pillar", "pillar_pcre",
+             "pillar_exact", "compound", "nodegroup", "ipcidr")
+
+_PKG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_:~-]*$")
+_FACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_MINION_ID = re.compile(r"^[^\s*?\[\],]+$")
+# install_args that would put files outside the new venv (pip and uv spellings).
+_OUTSIDE_VENV = ("--prefix", "--target", "--root", "--user", "--home", "--src", "--system",
+                 "--python", "--break-system-packages", "--editable")
+_OUTSIDE_VENV_SHORT = frozenset("tpe")  # -t/--target, -p/--python (uv), -e/--editable
+_SHORT_WITH_VALUE = frozenset("rcifC")  # the rest of a cluster after these is their value
+_SAFE_PREFIXES = frozenset(["--pre"])  # real options that are prefixes of refused ones
+
+
+# -- checks -----------------------------------------------------------------------------
+
+
+def _bool(value, name):
+    if not isinstance(value, bool):
+        raise SpecError(f"{name} {value!r}: must be true or false (a YAML boolean, not a string)")
+    return value
+
+
+def _seconds(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"{name} {value!r}: must be a number of seconds")
+    if not math.isfinite(value) or value < 0:
+        raise SpecError(f"{name} {value!r}: must be a finite number of seconds, at least 0")
+    return float(value)
+
+
+def _positive_seconds(value, name):
+    value = _seconds(value, name)
+    if value <= 0:
+        raise SpecError(f"{name} {value!r}: must be more than 0 seconds")
+    return value
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"{name} {value!r}: must be a whole number of at least 1")
+    return value
+
+
+def _choice(choices):
+    def check(value, name):
+        if value not in choices:
+            raise SpecError(f"{name} {value!r}: must be one of {', '.join(choices)}")
+        return value
+    return check
+
+
+def _string_list(value, name):
+    """A list of strings (requirements are checked by the spec, which names each)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
+        raise SpecError(f"{name} must be a list of strings, not {redact(repr(value))}")
+    for item in value:
+        if not isinstance(item, str):
+            raise SpecError(f"{name}: {item!r} is not a string")
+    return list(value)
+
+
+def _args(value, name):
+    return check_args(value, name)
+
+
+def _outside_venv(arg):
+    """True if ``arg`` (as pip's and uv's parsers read it, abbreviations and short
+    clusters included) could install outside the venv."""
+    if arg.startswith("--"):
+        flag = arg.split("=", 1)[0]
+        if len(flag) <= 2:
+            return False
+        # optparse (pip) accepts any unambiguous prefix of a long option.
+        return flag in _OUTSIDE_VENV or (
+            flag not in _SAFE_PREFIXES and any(option.startswith(flag) for option in _OUTSIDE_VENV))
+    if arg.startswith("-") and len(arg) > 1:
+        for letter in arg[1:]:
+            if letter in _OUTSIDE_VENV_SHORT:
+                return True
+            if letter in _SHORT_WITH_VALUE:
+                return False
+    return False
+
+
+def _install_args(value, name):
+    args = check_args(value, name)
+    previous = None
+    for arg in args:
+        if _outside_venv(arg) and previous not in ("-r", "-c", "-i", "-f", "-C"):
+            raise SpecError(
+                f"{name}: {redact(arg)!r} would install outside the new venv (or into another "
+                "interpreter); venvbuild installs only into the venv it builds"
+            )
+        previous = arg
+    return args
+
+
+def _env(value, name):
+    return check_env(value, name)
+
+
+def _string(value, name):
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError(f"{name} {value!r}: must be a non-empty string")
+    return check_text(value, name)
+
+
+def _abs_path(value, name):
+    value = _string(value, name)
+    if not posixpath.isabs(value) or ".." in value.split("/"):
+        raise SpecError(f"{name} {value!r}: must be an absolute path without '..'")
+    return posixpath.normpath(value)
+
+
+def _readable_file(value, name):
+    value = _abs_path(value, name)
+    try:
+        with open(value, "rb"):
+            pass
+    except OSError as exc:
+        raise SpecError(f"{name} {value}: cannot read it ({exc.strerror}); give the path of "
+                        "an existing file") from None
+    return value
+
+
+def _python(value, name):
+    return _string(value, name)
+
+
+def _repo_url(value, name):
+    if not isinstance(value, str):
+        raise SpecError(f"{name} {value!r}: must be a URL string such as http://build01:8181")
+    try:
+        return check_repo_url(check_text(value, name), name)
+    except RepoError as exc:  # a bad value is a spec error here
+        raise SpecError(str(exc)) from None
+
+
+def _minion_id(value, name):
+    value = _string(value, name)
+    if not _MINION_ID.fullmatch(value):
+        raise SpecError(f"{name} {value!r}: must be one minion id (no globs, commas or spaces); "
+                        "use builder_target for an expression")
+    return value
+
+
+def _target(value, name):
+    if isinstance(value, (list, tuple)):
+        return ",".join(_minion_id(item, name) for item in value)
+    return _string(value, name)
+
+
+def _release(value, name):
+    return check_venv_id(str(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
+                         else value, name)
+
+
+def check_package_names(value, name):
+    """A sorted list of distro package names; refuses anything that is not one."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise SpecError(f"{name} must be a list of package names, not {value!r}")
+    for item in value:
+        if not isinstance(item, str) or not _PKG_NAME.fullmatch(item):
+            raise SpecError(f"{name}: {item!r} is not a distro package name")
+    return sorted(set(value))
+
+
+def check_facts(value, name="facts_when_changed"):
+    """``facts_when_changed``: a list of ``{section, option, value}``."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise SpecError(f"{name} must be a list of {{section, option, value}}, not {value!r}")
+    out = []
+    for fact in value:
+        if not isinstance(fact, dict) or set(fact) != {"section", "option", "value"}:
+            raise SpecError(f"{name}: {fact!r} needs exactly section, option and value")
+        for key in ("section", "option"):
+            if not isinstance(fact[key], str) or not _FACT_NAME.fullmatch(fact[key]):
+                raise SpecError(f"{name}: {key} {fact[key]!r} is not a simple name")
+        if isinstance(fact["value"], (dict, list, tuple)) or fact["value"] is None:
+            raise SpecError(f"{name}: value {fact['value']!r} must be a string or number")
+        out.append({"section": fact["section"], "option": fact["option"],
+                    "value": check_text(str(fact["value"]), f"{name}: value")})
+    return out
+
+
+def _facts_dest(value, name):
+    if not isinstance(value, str) or not _FACT_NAME.fullmatch(value):
+        raise SpecError(f"{name} {value!r}: use letters, digits, '.', '_' and '-' (a file name)")
+    return value
+
+
+def _user(value, name):
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise SpecError(f"{name} {value!r}: must be a user name")
+    _passwd(value, name)
+    return str(value)
+
+
+def _passwd(user, name="repo_user"):
+    try:
+        if str(user).isdigit():
+            return pwd.getpwuid(int(user))
+        return pwd.getpwnam(str(user))
+    except KeyError:
+        raise SpecError(f"{name} {user!r}: no such user; create it, fix the name or set "
+                        "repo_group instead") from None
+
+
+def _group(value, name):
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise SpecError(f"{name} {value!r}: must be a group name")
+    fsutil.group_id(value, name)
+    return str(value)
+
+
+def repo_gid(repo_user, repo_group):
+    """The gid that gets read access to the repo: ``repo_group``, else ``repo_user``'s
+    primary group; None when neither is set (the repo is world-readable)."""
+    if repo_group is not None:
+        return fsutil.group_id(repo_group, "repo_group")
+    if repo_user is not None:
+        return _passwd(repo_user).pw_gid
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    name: str
+    default: object
+    check: object  # (value, name) -> normalized value; raises SpecError
+    build: bool  # matters to a build (wheels_built, builder.sls)
+    doc: str
+
+
+def _opt(name, default, check, build, doc):
+    return Option(name, default, check, build, doc)
+
+
+TABLE = (
+    # What goes into the venv.
+    _opt("packages", None, _string_list, True, "Requirements to install, e.g. [keystone==26.0.0, PyMySQL]."),
+    _opt("default_packages", None, _string_list, True, "Requirements merged into packages (site-wide additions)."),
+    _opt("constraints", None, _string_list, True, "Source constraints for the build: pins, 'name @ git+URL@REF', '--constraint URL'."),
+    _opt("global_constraints", None, _string_list, True, "Constraints applied ahead of constraints, also to the builder environment."),
+    _opt("python", "python3", _python, True, "Interpreter of the venv and its wheels: a name on PATH or an absolute path."),
+    _opt("install_tool", "pip", _choice(INSTALL_TOOLS), True, "pip or uv: creates and installs venvs, provisions the builder environment."),
+    _opt("seed_tools", False, _bool, True, "Put the role's tools into the venv: pip or uv, and build_requirements (+ _extra), built by the builder and installed from the manifest."),
+    _opt("package_state", "present", _choice(PACKAGE_STATES), True, "present: build a spec once; latest: resolve again (and upgrade the builder environment) on every run."),
+    # Building.
+    _opt("build_args", None, _args, True, "Extra arguments for pip wheel (a list), e.g. [--no-index, --find-links, /srv/sdists]."),
+    _opt("default_build_args", None, _args, True, "Arguments put before build_args, for every venv (the role's venv_default_pip_build_args), e.g. [--no-build-isolation]."),
+    _opt("build_env", None, _env, True, "Environment variables for the build (a mapping)."),
+    _opt("build_requirements", list(DEFAULT_BUILD_REQUIREMENTS), _string_list, True, "What the builder environment holds besides pip (the role's venv_build_requirements)."),
+    _opt("build_requirements_extra", None, _string_list, True, "More builder environment requirements (the role's venv_build_requirements_extra), e.g. [Cython]."),
+    _opt("build_timeout", 3600, _positive_seconds, True, "Seconds a build (or builder environment set-up) may take before it is stopped."),
+    _opt("wheels_rebuild", False, _bool, True, "Build the wheels again ignoring pip's caches; with rebuild also recreate the builder environment."),
+    _opt("rebuild", False, _bool, True, "Install a fresh venv even if the installed one is current."),
+    _opt("build_pkgs", None, check_package_names, True, "Distro packages needed to build, installed through Salt's pkg before a build."),
+    _opt("pkgs_state", "present", _choice(PACKAGE_STATES), True, "present or latest, for build_pkgs and install_pkgs."),
+    _opt("pkgs_cache_valid_time", 600, _seconds, True, "Seconds the package lists stay fresh before a refresh (apt)."),
+    # The repo.
+    _opt("repo_path", None, _abs_path, True, "The local wheel repo (default: pillar venvbuild:repo:path or /srv/venvbuild)."),
+    _opt("release", None, _release, True, "Release level of the repo layout: <repo>/<release>/<platform>/."),
+    _opt("repo_user", None, _user, True, "User whose primary group may read the repo (a web server); it never owns or writes it."),
+    _opt("repo_group", None, _group, True, "Group that may read the repo (directories 0750, files 0640); it never writes it."),
+    _opt("pip_noconf", False, _bool, True, "Ignore pip's configuration files (PIP_CONFIG_FILE=/dev/null)."),
+    _opt("uv_bin", None, _abs_path, True, "Path of the uv binary, when it is neither on PATH nor beside Salt."),
+    _opt("ca_bundle", None, _readable_file, True, "CA bundle for HTTPS: manifest, wheel and constraints fetches, pip and uv."),
+    # Where a target's wheels come from.
+    _opt("repo_url", None, _repo_url, False, "Install from the repo served at this URL (the role's openstack_repo_url)."),
+    _opt("manifest_sha256", None, check_sha256, False, "With repo_url and no builder: the sha256 the spec's manifest must have."),
+    _opt("builder", None, _minion_id, False, "Minion id of the builder to install from, found through the mine."),
+    _opt("builder_target", None, _target, False, "Target expression matching the builders (the role's venv_build_group)."),
+    _opt("builder_tgt_type", "glob", _choice(TGT_TYPES), False, "Type of builder_target; list, glob, pcre, pillar or nodegroup are the master's word."),
+    _opt("builder_platforms", None, check_builder_platforms, False, "{builder id glob: [platform key globs]}: which builders may serve which platforms."),
+    _opt("wheel_build", True, _bool, False, "true: wheels may be built on this minion when no builder is configured; false: never."),
+    _opt("build_fallback", False, _bool, False, "true: build on this minion when builders are configured but none serves its platform."),
+    _opt("wait_timeout", 300, _seconds, False, "Seconds a target waits for its builder's manifest (and retries fetches)."),
+    _opt("request_build", False, _bool, False, "Ask the builder to build this spec now through peer publishing (venvbuild.build_spec)."),
+    # Installing.
+    _opt("install_args", None, _install_args, False, "Extra arguments for the install into the venv (a list)."),
+    _opt("install_env", None, _env, False, "Environment variables for the install (a mapping)."),
+    _opt("install_timeout", 1800, _positive_seconds, False, "Seconds creating the venv or installing into it may take before it is stopped."),
+    _opt("keep_versions", 2, _positive_int, False, "How many venv directories venvbuild made to keep, the live one included."),
+    _opt("adopt_existing", False, _bool, False, "Move a directory that is not a venv (or replace a foreign symlink) at the path aside instead of refusing."),
+    _opt("install_pkgs", None, check_package_names, False, "Distro packages the venv needs at run time, installed through pkg."),
+    _opt("symlink_pkgs", None, check_package_names, False, "Distro packages whose Python modules are linked into the venv."),
+    _opt("facts_when_changed", None, check_facts, False, "List of {section, option, value} set as grains and in a facts file when the venv changed."),
+    _opt("facts_dest", "venvbuild", _facts_dest, False, "Name of the facts grain and file."),
+)
+OPTIONS = {option.name: option for option in TABLE}
+BUILD_OPTIONS = tuple(option.name for option in TABLE if option.build)
+
+
+def validate(values, config_repo_path=DEFAULT_REPO_PATH):
+    """Check and default every option of ``values`` (unknown keys are refused).
+
+    Keys starting with ``__`` (Salt's ``__pub_*``) are ignored. A value of
+    None takes the default. ``config_repo_path`` is the repo path from the
+    minion's configuration, the default of ``repo_path``.
+    """
+    unknown = sorted(k for k in values if not str(k).startswith("__") and k not in OPTIONS)
+    if unknown:
+        raise SpecError(
+            f"venvbuild: unknown argument(s) {', '.join(map(str, unknown))}; "
+            f"known ones are {', '.join(sorted(OPTIONS))}"
+        )
+    opts = {}
+    for option in TABLE:
+        value = values.get(option.name)
+        if value is None:
+            value = option.default
+        opts[option.name] = None if value is None else option.check(value, option.name)
+    if opts["repo_path"] is None:
+        opts["repo_path"] = _abs_path(config_repo_path, "repo_path")
+    for key in ("build_env", "install_env"):
+        opts[key] = opts[key] or {}
+    for key in ("build_args", "default_build_args", "install_args"):
+        opts[key] = opts[key] or ()
+    for key in ("build_pkgs", "install_pkgs", "symlink_pkgs", "facts_when_changed"):
+        opts[key] = opts[key] or []
+    if opts["manifest_sha256"] and not opts["repo_url"]:
+        raise SpecError("manifest_sha256 is for repo_url: set repo_url too, or drop it")
+    opts["repo_gid"] = repo_gid(opts["repo_user"], opts["repo_group"])
+    return opts

@@ -1,0 +1,53 @@
+"""The registry of venvs venvbuild installed on this minion (for list_venvs).
+
+A JSON map of venv path to venv id in venvbuild's state directory, written only
+when a venv is installed or removed.
+"""
+
+import json
+import os
+
+from . import fsutil
+from .errors import VenvbuildError
+from .installer import LOCK_NAME
+from .installer import VenvPaths
+from .manifest import Manifest
+
+
+def _file(state_dir):
+    return os.path.join(state_dir, "venvs.json")
+
+
+def read(state_dir):
+    try:
+        data = json.loads(fsutil.read_text(_file(state_dir)) or "{}")
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def register(state_dir, path, venv_id):
+    """Record ``path`` as venv ``venv_id``; ``venv_id`` None forgets it."""
+    data = read(state_dir)
+    if venv_id is None:
+        data.pop(path, None)
+    else:
+        data[path] = venv_id
+    fsutil.atomic_write(_file(state_dir), json.dumps(data, indent=1, sort_keys=True), 0o600)
+
+
+def wheels_in_use(state_dir):
+    """sha256s of the wheels of every kept venv version of every registered venv."""
+    shas = set()
+    for path in read(state_dir):
+        try:
+            paths = VenvPaths(path)
+        except VenvbuildError:
+            continue  # a path recorded by an older release that is no longer accepted
+        for version in paths.version_dirs(adopted=False):
+            try:
+                text = fsutil.read_text(os.path.join(version, LOCK_NAME))
+                shas |= {pin.sha256 for pin in Manifest.parse(text or "").pins}
+            except (VenvbuildError, OSError, ValueError):
+                continue  # an unreadable lock keeps nothing alive; its venv is broken anyway
+    return shas

@@ -1,0 +1,133 @@
+"""Who may choose the code a venv runs.
+
+The master and its pillar are trusted; a builder is trusted for the platforms
+the master lets it build; other minions, the network and the web server's user
+are not. In practice:
+
+- **Builders are found by what the master controls.** A target expression on
+  minion ids (glob, list, pcre), pillar or a nodegroup is the master's word; a
+  grain (or an ``ipcidr`` match, which reads the minion's own grains) is the
+  minion's own claim, and any minion can make it. :func:`targeting_warning`
+  says so.
+- **Mine data is bound to the authenticated minion id**, so a builder's mine
+  entry (``venvbuild.repo_info``) is that builder's word. It lists the sha256
+  of every manifest the builder publishes.
+- **A fetched manifest is used only if its sha256 is one the chosen builder
+  published** (or one the pillar pins with ``manifest_sha256``). Its wheels are
+  then checked against the hashes it lists. Whoever serves the files or sits on
+  the path can withhold them, not change them.
+"""
+
+import fnmatch
+import hashlib
+import re
+
+from .errors import SpecError
+from .errors import TrustError
+from .repo import location
+from .text import redact
+
+# Target types that match on data the minion reports about itself.
+MINION_CONTROLLED = frozenset(["grain", "grain_pcre", "ipcidr", "data"])
+_COMPOUND_MINION_CONTROLLED = re.compile(r"(?:^|[\s(])(?:not\s+)?[GPS]@")
+
+
+def targeting_warning(target, tgt_type):
+    """A warning when builders are matched by what minions say about themselves, else None."""
+    tgt_type = tgt_type or "glob"
+    controlled = tgt_type in MINION_CONTROLLED or (
+        tgt_type == "compound" and isinstance(target, str)
+        and _COMPOUND_MINION_CONTROLLED.search(target)
+    )
+    if not controlled:
+        return None
+    return (
+        f"builders are found by {tgt_type} target {target!r}, which matches what minions say "
+        "about themselves: any minion can set that grain and serve its own wheels here. "
+        "Target builders by minion id (tgt_type list or glob), pillar or nodegroup instead "
+        "(docs/security.md)"
+    )
+
+
+def _valid_info(info):
+    if not isinstance(info, dict):
+        return False
+    url = info.get("url")
+    platforms = info.get("platforms")
+    return (isinstance(url, str) and url.startswith(("http://", "https://"))
+            and isinstance(platforms, list))
+
+
+def allowed(builder_id, platform, builder_platforms):
+    """True if the master's ``builder_platforms`` (``{id glob: [platform globs]}``) lets
+    ``builder_id`` serve ``platform``; with no such mapping, every builder may."""
+    if not builder_platforms:
+        return True
+    for id_glob, platform_globs in builder_platforms.items():
+        if fnmatch.fnmatchcase(builder_id, id_glob) and any(
+                fnmatch.fnmatchcase(platform, glob) for glob in platform_globs):
+            return True
+    return False
+
+
+def check_builder_platforms(value, what="builder_platforms"):
+    """``{builder id glob: [platform key globs]}``, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value:
+        raise SpecError(f"{what} must be a mapping of builder ids (globs) to lists of platform "
+                        f"keys (globs), e.g. {{build01: ['debian-12-*']}}, not {value!r}")
+    out = {}
+    for key, globs in value.items():
+        if not isinstance(key, str) or not key:
+            raise SpecError(f"{what}: {key!r} is not a builder id")
+        if isinstance(globs, str) or not isinstance(globs, (list, tuple)) or not all(
+                isinstance(g, str) and g for g in globs):
+            raise SpecError(f"{what}: {key}: must be a list of platform keys or globs")
+        out[key] = list(globs)
+    return out
+
+
+def choose_builder(target_id, builders, platform, builder_platforms=None):
+    """Pick one builder for ``target_id`` among ``builders`` serving ``platform``.
+
+    ``builders`` maps minion ids to their ``venvbuild.repo_info`` mine data.
+    Rendezvous hashing: every target ranks builders by hash(target, builder) and
+    takes the first, so the choice is stable, load spreads evenly, and adding a
+    builder moves only the targets that now prefer it. Returns ``(id, info)`` or
+    None when no builder serves the platform with a URL.
+    """
+    eligible = {
+        builder_id: info
+        for builder_id, info in (builders or {}).items()
+        if _valid_info(info) and platform in info["platforms"]
+        and allowed(builder_id, platform, builder_platforms)
+    }
+    if not eligible:
+        return None
+
+    def rank(builder_id):
+        return hashlib.sha256(f"{target_id}\0{builder_id}".encode()).hexdigest()
+
+    chosen = max(sorted(eligible), key=rank)
+    return chosen, eligible[chosen]
+
+
+def published_hash(info, platform, release, venv_id, spec_id):
+    """The sha256 a builder's mine entry publishes for this manifest, or None."""
+    manifests = info.get("manifests") if isinstance(info, dict) else None
+    if not isinstance(manifests, dict):
+        return None
+    value = manifests.get(f"{location(platform, release)}/{venv_id}-{spec_id}")
+    return value if isinstance(value, str) else None
+
+
+def check_manifest(manifest, expected, source, anchor):
+    """Raise TrustError unless ``manifest`` hashes to ``expected`` (from ``anchor``)."""
+    if manifest.sha256 != expected:
+        raise TrustError(
+            f"manifest {redact(source)} has sha256 {manifest.sha256[:16]}..., but {anchor} "
+            f"says {expected[:16]}...; refused: something other than the builder is serving "
+            "or altering the repo (or the builder's mine entry is stale: run mine.update there)"
+        )
+    return manifest

@@ -1,0 +1,1 @@
+from vbhelped._generated import TEXT  # noqa: F401

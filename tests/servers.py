@@ -1,0 +1,104 @@
+"""HTTP servers for tests: a directory served as it is, or served badly on purpose.
+
+``serve(directory, host)`` is a context manager giving the base URL of a
+threaded server. ``misbehave`` maps a path suffix to a list of faults, used up
+one per request for that path: ``500`` (an error status), ``reset`` (the
+connection dropped before an answer), ``truncate`` (the full Content-Length
+announced, half the body sent), ``slow`` (nothing sent for ``slow_seconds``)
+and ``wrong`` (other bytes of the same length). ``hits`` counts requests per
+path.
+"""
+
+import contextlib
+import http.server
+import os
+import socket
+import threading
+import time
+
+
+def host_address():
+    """This machine's first non-loopback IPv4 address (what `hostname -I` shows first)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("192.0.2.1", 9))  # no packet is sent for a UDP connect
+            address = sock.getsockname()[0]
+        except OSError:
+            address = "127.0.0.1"
+    if address.startswith("127."):
+        for candidate in os.popen("hostname -I 2>/dev/null").read().split():
+            if "." in candidate and not candidate.startswith("127."):
+                return candidate
+    return address
+
+
+class Server:
+    def __init__(self, directory, misbehave=None, slow_seconds=5.0):
+        self.directory = str(directory)
+        self.misbehave = {key: list(value) for key, value in (misbehave or {}).items()}
+        self.slow_seconds = slow_seconds
+        self.hits = {}
+        self.lock = threading.Lock()
+
+    def fault(self, path):
+        with self.lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            for suffix, faults in self.misbehave.items():
+                if path.endswith(suffix) and faults:
+                    return faults.pop(0)
+        return None
+
+    def handler(self):
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=server.directory, **kwargs)
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                fault = server.fault(self.path)
+                if fault is None:
+                    return super().do_GET()
+                if fault == "500":
+                    self.send_error(500, "venvbuild test: a server error")
+                    return None
+                if fault == "reset":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return None
+                if fault == "slow":
+                    time.sleep(server.slow_seconds)
+                    return super().do_GET()
+                path = self.translate_path(self.path)
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if fault == "truncate":
+                    self.wfile.write(data[: len(data) // 2])
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif fault == "wrong":
+                    self.wfile.write(bytes(b ^ 0x5A for b in data))
+                return None
+
+        return Handler
+
+
+@contextlib.contextmanager
+def serve(directory, host="127.0.0.1", misbehave=None, slow_seconds=5.0):
+    """Serve ``directory``; yields ``(base url, Server)``."""
+    state = Server(directory, misbehave, slow_seconds)
+    httpd = http.server.ThreadingHTTPServer((host, 0), state.handler())
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{httpd.server_address[1]}", state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

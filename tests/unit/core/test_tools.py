@@ -1,0 +1,207 @@
+"""core/tools.py: how pip and uv are found, configured and called."""
+
+import os
+import sys
+import types
+
+import pytest
+
+from saltext_venvbuild.core import tools
+from saltext_venvbuild.core.errors import BuildError
+from saltext_venvbuild.core.errors import ToolError
+
+CA_VARS = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT")
+
+
+@pytest.fixture
+def clean_environ(monkeypatch):
+    """No CA or pip configuration inherited from the test runner's environment."""
+    for var in CA_VARS + ("PIP_CONFIG_FILE",) + tuple(tools.BASE_ENV):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VB_INHERITED", "from-os-environ")
+
+
+def executable(path, text="#!/bin/sh\nexit 0\n"):
+    path.write_text(text)
+    path.chmod(0o755)
+    return str(path)
+
+
+# -- environ ---------------------------------------------------------------------------
+
+
+def test_environ_defaults(clean_environ):
+    env = tools.ToolSettings().environ()
+    for key, value in tools.BASE_ENV.items():
+        assert env[key] == value
+    assert env["UV_PYTHON_DOWNLOADS"] == "never"
+    assert env["VB_INHERITED"] == "from-os-environ"  # PATH, HOME... are kept
+    assert env["PATH"] == os.environ["PATH"]
+    for var in CA_VARS + ("PIP_CONFIG_FILE",):
+        assert var not in env
+
+
+def test_environ_does_not_change_os_environ(clean_environ):
+    before = dict(os.environ)
+    tools.ToolSettings(ca_bundle="/etc/ca.pem", pip_noconf=True, env={"X": "1"}).environ({"Y": "2"})
+    assert dict(os.environ) == before
+
+
+def test_environ_ca_bundle_sets_every_ca_variable(clean_environ):
+    env = tools.ToolSettings(ca_bundle="/etc/venvbuild/ca.pem").environ()
+    for var in CA_VARS:
+        assert env[var] == "/etc/venvbuild/ca.pem"
+
+
+def test_environ_ca_bundle_overrides_inherited_ca_variables(clean_environ, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+    env = tools.ToolSettings(ca_bundle="/etc/venvbuild/ca.pem").environ()
+    assert env["REQUESTS_CA_BUNDLE"] == env["SSL_CERT_FILE"] == "/etc/venvbuild/ca.pem"
+
+
+def test_environ_pip_noconf(clean_environ, monkeypatch):
+    assert tools.ToolSettings(pip_noconf=True).environ()["PIP_CONFIG_FILE"] == os.devnull == (
+        "/dev/null")
+    assert "PIP_CONFIG_FILE" not in tools.ToolSettings(pip_noconf=False).environ()
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/etc/pip.conf")
+    assert tools.ToolSettings(pip_noconf=True).environ()["PIP_CONFIG_FILE"] == "/dev/null"
+    assert tools.ToolSettings(pip_noconf=True, env={"PIP_CONFIG_FILE": "/x"}).environ(
+        {"PIP_CONFIG_FILE": "/y"})["PIP_CONFIG_FILE"] == "/dev/null"
+    assert tools.ToolSettings(pip_noconf=False).environ()["PIP_CONFIG_FILE"] == "/etc/pip.conf"
+
+
+def test_environ_extra_then_own_env_last(clean_environ):
+    settings = tools.ToolSettings(ca_bundle="/ca.pem", pip_noconf=True,
+                                  env={"CFLAGS": "-O2", "SHARED": "own",
+                                       "PIP_NO_INPUT": "0", "SSL_CERT_FILE": "/mine.pem"})
+    env = settings.environ({"SHARED": "extra", "EXTRA_ONLY": "1", "PIP_CONFIG_FILE": "/x.conf",
+                            "VB_INHERITED": "overridden"})
+    assert env["CFLAGS"] == "-O2"
+    assert env["SHARED"] == "own"  # self.env wins over extra
+    assert env["EXTRA_ONLY"] == "1"
+    assert env["PIP_CONFIG_FILE"] == "/dev/null"  # pip_noconf wins over any config file named
+    assert env["VB_INHERITED"] == "overridden"
+    assert env["PIP_NO_INPUT"] == "0"  # the operator's env wins over BASE_ENV
+    assert env["SSL_CERT_FILE"] == "/mine.pem"  # and over the CA variables
+    assert env["REQUESTS_CA_BUNDLE"] == "/ca.pem"
+
+
+def test_environ_reaches_the_tool(clean_environ):
+    settings = tools.ToolSettings(env={"VB_OWN": "yes"}, pip_noconf=True)
+    out = settings.run([sys.executable, "-c", "import os; print(os.environ['VB_OWN'], "
+                        "os.environ['PIP_CONFIG_FILE'], os.environ['VB_EXTRA'])"],
+                       ToolError, "x", extra_env={"VB_EXTRA": "too"})
+    assert out.split() == ["yes", "/dev/null", "too"]
+
+
+def test_run_uses_the_timeout_and_names_its_option():
+    settings = tools.ToolSettings(timeout=1, timeout_option="build_timeout")
+    with pytest.raises(BuildError, match="still running after 1 s.*raise build_timeout"):
+        settings.run([sys.executable, "-c", "import time; time.sleep(1000)"], BuildError,
+                     "building")
+
+
+# -- cert_args / install_cmd -----------------------------------------------------------
+
+
+def test_cert_args_only_for_pip_with_a_ca_bundle():
+    assert tools.ToolSettings(ca_bundle="/ca.pem").cert_args() == ["--cert", "/ca.pem"]
+    assert tools.ToolSettings(ca_bundle="/ca.pem").cert_args("pip") == ["--cert", "/ca.pem"]
+    assert tools.ToolSettings(ca_bundle="/ca.pem").cert_args("uv") == []
+    assert tools.ToolSettings(tool="uv", ca_bundle="/ca.pem").cert_args() == []
+    assert tools.ToolSettings(tool="uv", ca_bundle="/ca.pem").cert_args("pip") == [
+        "--cert", "/ca.pem"]
+    assert tools.ToolSettings().cert_args() == []
+    assert tools.ToolSettings().cert_args("pip") == []
+
+
+def test_install_cmd_pip():
+    assert tools.ToolSettings().install_cmd("/opt/v/bin/python") == [
+        "/opt/v/bin/python", "-m", "pip", "install"]
+    assert tools.ToolSettings(ca_bundle="/ca.pem").install_cmd("/opt/v/bin/python") == [
+        "/opt/v/bin/python", "-m", "pip", "install", "--cert", "/ca.pem"]
+
+
+def test_install_cmd_uv(tmp_path):
+    uv = executable(tmp_path / "uv")
+    settings = tools.ToolSettings(tool="uv", uv_bin=uv, ca_bundle="/ca.pem")
+    # uv takes the CA bundle from SSL_CERT_FILE, not a --cert option
+    assert settings.install_cmd("/opt/v/bin/python") == [
+        uv, "pip", "install", "--python", "/opt/v/bin/python"]
+
+
+def test_install_cmd_uv_missing_is_a_tool_error(tmp_path):
+    settings = tools.ToolSettings(tool="uv", uv_bin=str(tmp_path / "nope"))
+    with pytest.raises(ToolError, match="uv_bin"):
+        settings.install_cmd("/opt/v/bin/python")
+
+
+def test_create_venv_with_uv(tmp_path, clean_environ):
+    try:
+        uv = tools.find_uv()
+    except ToolError:
+        pytest.skip("no uv here")
+    settings = tools.ToolSettings(tool="uv", uv_bin=uv)
+    interpreter = types.SimpleNamespace(executable=sys.executable)
+    python = settings.create_venv(interpreter, str(tmp_path / "venv"), ToolError,
+                                  log_path=str(tmp_path / "log"))
+    assert python == str(tmp_path / "venv" / "bin" / "python")
+    assert os.path.exists(python)
+    assert "uv venv --python" in (tmp_path / "log").read_text()
+
+
+# -- find_uv ---------------------------------------------------------------------------
+
+
+def test_find_uv_explicit_path(tmp_path):
+    uv = executable(tmp_path / "my-uv")
+    assert tools.find_uv(uv) == uv
+
+
+@pytest.mark.parametrize("make", ["missing", "not-executable", "directory"])
+def test_find_uv_explicit_path_must_be_executable(tmp_path, monkeypatch, make):
+    path = tmp_path / "uv"
+    if make == "not-executable":
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o644)
+    elif make == "directory":
+        path.mkdir()
+    # An explicit uv_bin is never replaced by another uv found elsewhere.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolError, match=f"uv_bin '{path}': no executable there"):
+        tools.find_uv(str(path))
+
+
+def test_find_uv_on_path(tmp_path, monkeypatch):
+    uv = executable(tmp_path / "uv")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'empty'}:{tmp_path}")
+    assert tools.find_uv() == uv
+    assert tools.find_uv(None) == uv
+
+
+def test_find_uv_not_executable_on_path_is_skipped(tmp_path, monkeypatch):
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "uv").write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setitem(sys.modules, "uv", None)  # and no uv package
+    with pytest.raises(ToolError):
+        tools.find_uv()
+
+
+def test_find_uv_from_the_uv_package(tmp_path, monkeypatch):
+    uv_package = pytest.importorskip("uv")
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing on PATH
+    found = tools.find_uv()
+    assert found == uv_package.find_uv_bin()
+    assert os.access(found, os.X_OK)
+
+
+def test_find_uv_nowhere(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "uv", None)  # import uv raises ImportError
+    with pytest.raises(ToolError) as info:
+        tools.find_uv()
+    message = str(info.value)
+    assert "uv was not found on PATH nor as the 'uv' Python package" in message
+    assert "set install_tool: pip" in message
