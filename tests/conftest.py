@@ -58,7 +58,11 @@ def sdist_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def build_args(sdist_dir):
-    return ["--no-index", "--find-links", str(sdist_dir)]
+    """Offline builds from the test sdists, in the builder environment (which holds
+    setuptools and wheel): the role's default --no-build-isolation, and twice as
+    fast as an isolated environment per sdist. Isolated builds are tested where
+    isolation matters (test_venvbuild_fleet.py, build requirements)."""
+    return ["--no-build-isolation", "--no-index", "--find-links", str(sdist_dir)]
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """HTTP servers for tests: a directory served as it is, or served badly on purpose.
 
 ``serve(directory, host)`` is a context manager giving the base URL of a
-threaded server. ``misbehave`` maps a path suffix to a list of faults, used up
-one per request for that path: ``500`` (an error status), ``reset`` (the
+threaded server. ``misbehave`` maps a part of a path to a list of faults, used
+up one per request for a path containing it: ``500`` (an error status), ``reset`` (the
 connection dropped before an answer), ``truncate`` (the full Content-Length
 announced, half the body sent), ``slow`` (nothing sent for ``slow_seconds``)
 and ``wrong`` (other bytes of the same length). ``hits`` counts requests per
@@ -44,7 +44,7 @@ class Server:
         with self.lock:
             self.hits[path] = self.hits.get(path, 0) + 1
             for suffix, faults in self.misbehave.items():
-                if path.endswith(suffix) and faults:
+                if suffix in path and faults:
                     return faults.pop(0)
         return None
 
@@ -99,6 +99,59 @@ def serve(directory, host="127.0.0.1", misbehave=None, slow_seconds=5.0):
     thread.start()
     try:
         yield f"http://{host}:{httpd.server_address[1]}", state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def make_ca_and_cert(directory, host="127.0.0.1"):
+    """A private CA and a server certificate for ``host`` it signed (openssl).
+
+    The CA has keyUsage (Python 3.13 verifies strictly and refuses a CA without
+    it, as it would a user's private CA made the same way); rustls, in uv,
+    refuses a self-signed certificate used as the server's own, hence the CA.
+    Returns ``(ca, cert, key)`` paths.
+    """
+    import subprocess  # pylint: disable=import-outside-toplevel
+
+    directory = str(directory)
+    ca, ca_key = os.path.join(directory, "ca.pem"), os.path.join(directory, "ca.key")
+    cert, key = os.path.join(directory, "srv.pem"), os.path.join(directory, "srv.key")
+    csr, ext = os.path.join(directory, "srv.csr"), os.path.join(directory, "srv.ext")
+    alt = f"IP:{host}" if host.replace(".", "").isdigit() else f"DNS:{host}"
+    with open(ext, "w", encoding="utf-8") as handle:
+        handle.write(f"subjectAltName={alt}\nbasicConstraints=CA:FALSE\n"
+                     "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                     "extendedKeyUsage=serverAuth\n")
+    for cmd in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=venvbuild test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", ca_key, "-out", ca],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={host}",
+         "-keyout", key, "-out", csr],
+        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+         "-days", "1", "-extfile", ext, "-out", cert],
+    ):
+        subprocess.run(["openssl", *cmd], check=True, capture_output=True)
+    return ca, cert, key
+
+
+@contextlib.contextmanager
+def serve_https(directory, tls_dir, host="127.0.0.1"):
+    """Serve ``directory`` over HTTPS; yields ``(base url, ca path)``."""
+    import ssl  # pylint: disable=import-outside-toplevel
+
+    ca, cert, key = make_ca_and_cert(tls_dir, host)
+    state = Server(directory)
+    httpd = http.server.ThreadingHTTPServer((host, 0), state.handler())
+    httpd.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://{host}:{httpd.server_address[1]}", ca
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -98,9 +98,13 @@ class Builder:
             packages = ["pip", *spec.build_requirements]
             # pip's venv comes with ensurepip's pip, which is upgraded; uv's is empty.
             upgrade_args = ["--upgrade"] if self.settings.tool == "pip" or upgrade else []
+            # --no-build-isolation is for the wheels this environment builds; the
+            # environment itself starts empty and must build its own requirements
+            # (a helper given as an sdist) in isolation.
+            provision_args = [arg for arg in spec.build_args if arg != "--no-build-isolation"]
             self.settings.run(
                 self.settings.install_cmd(env_python) + upgrade_args
-                + packages + ["-c", cons] + list(spec.build_args),
+                + packages + ["-c", cons] + provision_args,
                 BuildError, f"{what}: installing {', '.join(packages)}", log_path=log_path,
             )
             # The record keeps the arguments with credentials hidden; the key covers them.

@@ -133,3 +133,22 @@ def test_versions_report_lists_the_extension(minion_dir):
     proc = subprocess.run([SALT_CALL, "--local", "-c", str(minion_dir), "--versions-report"],
                           capture_output=True, text=True, check=True)
     assert "saltext-venvbuild" in proc.stdout
+
+
+@pytest.mark.parametrize("grains, prefix", [
+    ({"os": "Rocky", "osrelease": "9.4", "osmajorrelease": 9}, "rocky-9-"),
+    ({"os": "Rocky", "osrelease": "9.5", "osmajorrelease": 9}, "rocky-9-"),
+    ({"os": "Debian", "osrelease": "12.5", "osmajorrelease": 12}, "debian-12-"),
+    ({"os": "Ubuntu", "osrelease": "22.04", "osmajorrelease": 22}, "ubuntu-22.04-"),
+    ({"os": "Ubuntu", "osrelease": "24.04.1", "osmajorrelease": 24}, "ubuntu-24.04-"),
+])
+def test_minor_releases_share_a_platform_key(minion_dir, tmp_path, grains, prefix):
+    """A builder on EL 9.4 serves targets on 9.5: the key has the role's granularity
+    (major version; Ubuntu major.minor), plus architecture and interpreter tag."""
+    config = json.loads((minion_dir / "minion").read_text())
+    config["grains"] = grains
+    (tmp_path / "minion").write_text(json.dumps(config))
+    rc, data = salt_call(tmp_path, "venvbuild.platform")
+    assert rc == 0, data
+    assert data["key"].startswith(prefix), data
+    assert data["key"].endswith(f"-{data['arch']}-{data['interpreter']}")

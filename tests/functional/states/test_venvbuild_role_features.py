@@ -5,16 +5,15 @@ docstring. Real pip, uv, git, openssl and Debian packages; no package index.
 """
 
 import configparser
-import http.server
+import fcntl
 import os
 import shutil
-import ssl
 import subprocess
-import threading
 
 import pytest
 
 import sdists
+import servers
 from saltext_venvbuild.core.builder import Builder
 from saltext_venvbuild.core.fsutil import sha256_file
 from saltext_venvbuild.core.interpreter import resolve
@@ -169,13 +168,15 @@ def test_git_source_constraints_are_built_and_pinned(states, tmp_path, base, git
 
 def test_build_env_reaches_the_build(states, tmp_path, sdist_dir):
     """venv_pip_build_env -> build_env (and venv_pip_build_args -> build_args)"""
-    # pip reads PIP_FIND_LINKS; uv (which provisions a uv builder env) does not.
-    args = {"repo_path": str(tmp_path / "repo"), "install_tool": "pip",
+    # uv provisions the builder environment (reading UV_FIND_LINKS), pip wheel
+    # builds (reading PIP_FIND_LINKS): both only from build_env.
+    args = {"repo_path": str(tmp_path / "repo"), "install_tool": "uv",
             "build_args": ["--no-index"]}
     without = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"], **args)
     assert without.result is False  # no index, no find-links: nothing to build from
     ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbapp"],
-                                     build_env={"PIP_FIND_LINKS": str(sdist_dir)}, **args)
+                                     build_env={"PIP_FIND_LINKS": str(sdist_dir),
+                                                "UV_FIND_LINKS": str(sdist_dir)}, **args)
     assert ret.result is True, ret.comment
 
 
@@ -206,50 +207,15 @@ def test_pip_noconf_ignores_pip_config(states, tmp_path, base):
 
 @pytest.fixture
 def https_repo(tmp_path):
-    """Serve tmp_path/served over HTTPS with a self-signed certificate (openssl)."""
+    """Serve tmp_path/served over HTTPS with a certificate of a private CA (openssl)."""
     if not shutil.which("openssl"):
         pytest.skip("openssl is not installed")
     served = tmp_path / "served"
     served.mkdir()
-    # A private CA and a server certificate it signed (rustls, in uv, refuses a
-    # self-signed CA certificate used as the server's own).
-    ca, ca_key = tmp_path / "ca.pem", tmp_path / "ca.key"
-    cert, key, csr, ext = (tmp_path / n for n in ("srv.pem", "srv.key", "srv.csr", "srv.ext"))
-    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-                   "keyUsage=critical,digitalSignature,keyEncipherment\n"
-                   "extendedKeyUsage=serverAuth\n")
-    for cmd in (
-        # keyUsage on the CA: Python 3.13 verifies strictly and refuses a CA without it.
-        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=venvbuild test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-         "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-         "-keyout", str(ca_key), "-out", str(ca)],
-        ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-         "-keyout", str(key), "-out", str(csr)],
-        ["x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
-         "-CAcreateserial", "-days", "1", "-extfile", str(ext), "-out", str(cert)],
-    ):
-        subprocess.run(["openssl", *cmd], check=True, capture_output=True)
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(served), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert), str(key))
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"path": str(served), "url": f"https://127.0.0.1:{httpd.server_address[1]}",
-               "ca": str(ca)}
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    with servers.serve_https(served, tls) as (url, ca):
+        yield {"path": str(served), "url": url, "ca": ca}
 
 
 @pytest.mark.parametrize("tool", ["uv", "pip"])
@@ -388,6 +354,13 @@ def apt_candidates(names):
 def apt_packages():
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip("installing Debian packages needs root and apt")
+    # scripts/test runs two Salt versions' suites at once: one apt test at a time.
+    with open("/tmp/venvbuild-tests-apt.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield from _apt_packages()
+
+
+def _apt_packages():
     if not apt_candidates(APT_PACKAGES):
         subprocess.run(["apt-get", "update", "-qq"], capture_output=True, check=False)
     if not apt_candidates(APT_PACKAGES):
