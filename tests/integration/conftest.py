@@ -19,9 +19,9 @@ import time
 
 import pytest
 import requests
-import servers
 from saltfactories.utils import random_string
 
+import servers
 from tests.conftest import STATES_DIR
 
 pytestmark = pytest.mark.integration
@@ -227,7 +227,7 @@ def nginx(cluster_dir, repo_port):
                 return proc
             except requests.ConnectionError:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"nginx exited: {proc.stderr.read().decode()}")
+                    raise RuntimeError(f"nginx exited: {proc.stderr.read().decode()}") from None
                 time.sleep(0.1)
         proc.kill()
         raise RuntimeError("nginx did not answer within 15 s")

@@ -10,9 +10,9 @@ import shutil
 import subprocess
 
 import pytest
+
 import sdists
 import servers
-
 from saltext_venvbuild.core.manifest import Manifest
 
 from .conftest import HOST

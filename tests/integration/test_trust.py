@@ -13,8 +13,8 @@ import os
 import shutil
 
 import pytest
-import servers
 
+import servers
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.manifest import Pin
 

@@ -38,7 +38,7 @@ def python_entries(package, files, major, minor):
         if top == "__pycache__" or top.endswith(".pth"):
             continue
         ver = match.group("ver")
-        if ver != "3" and ver != f"{major}.{minor}":
+        if ver not in ("3", f"{major}.{minor}"):
             raise SpecError(
                 f"symlink_pkgs: {package} installs {path} for Python {ver}, but the venv "
                 f"runs Python {major}.{minor}; use a venv python matching the distro's "

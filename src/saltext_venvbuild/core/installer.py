@@ -1,39 +1,26 @@
 """Installing a venv from a manifest: build a complete new venv, then switch.
 
-Layout for a venv at ``/opt/venvs/keystone``::
-
-    /opt/venvs/keystone -> .keystone.versions/<spec id>-<time>   (a symlink)
-    /opt/venvs/.keystone.versions/<spec id>-<time>/               (complete venvs)
-    /opt/venvs/.keystone.versions/preexisting-<time>/             (adopted, never pruned)
-
-Every install creates a fresh venv directory, installs the manifest's pins into
+The layout and what venvbuild may replace are :mod:`layout`'s. Every install creates a fresh venv directory, installs the manifest's pins into
 it with hashes required and no index, checks what landed, writes the stamp, and
 only then replaces the symlink with an atomic rename. Until that rename the live
 venv is untouched; a failure removes the new directory and nothing else. The
 previous venv is kept for rollback; older ones venvbuild made are pruned.
-
-venvbuild manages only what it made: a path that is its own symlink into its
-versions directory. A venv made by other means at the path (a directory with
-``pyvenv.cfg``) is moved aside into the versions directory and kept; anything
-else (a plain directory, a file, a foreign symlink) is refused unless the
-caller opts in with ``adopt`` (then a directory is moved aside and kept, a
-foreign link replaced). The versions directory must be a real directory that
-only root can write to. Installs and removals of one path are serialized by a
-lock in venvbuild's state directory.
+Installs and removals of one path are serialized by a lock in venvbuild's
+state directory.
 """
 
 import dataclasses
 import datetime
-import hashlib
 import os
-import re
-import stat
 import tempfile
 import time
 
 from . import fsutil
+from . import paths as paths_mod
 from .errors import InstallError
 from .errors import UnsafePathError
+from .layout import existing_change
+from .layout import removal
 from .stamp import STAMP_NAME
 from .stamp import Stamp
 from .stamp import installed_distributions
@@ -47,117 +34,6 @@ from .text import redact
 
 KEEP_VERSIONS = 2  # the live venv and one to roll back to
 LOCK_NAME = "venvbuild-lock.txt"  # the manifest the venv was installed from
-_OURS = re.compile(r"^[0-9a-f]{16}-\d{8}T\d{6}Z(?:-\d+)?$")
-_ADOPTED = re.compile(r"^preexisting-\d{8}T\d{6}Z(?:-\d+)?$")
-
-
-class VenvPaths:
-    """The paths of one managed venv; ``state_dir`` holds its lock."""
-
-    def __init__(self, path, state_dir=None):
-        self.path = fsutil.normalize_path(path)
-        self.parent, base = os.path.split(self.path)
-        self.versions_name = f".{base}.versions"
-        self.versions_dir = os.path.join(self.parent, self.versions_name)
-        key = hashlib.sha256(self.path.encode()).hexdigest()[:16]
-        self.lock_file = os.path.join(state_dir, "locks", f"venv-{key}.lock") if state_dir else None
-
-    def link_target(self):
-        """The versions entry the path's symlink names if it is venvbuild's own link, else None."""
-        try:
-            target = os.readlink(self.path)
-        except OSError:
-            return None
-        head, _, entry = target.partition("/")
-        if head == self.versions_name and (_OURS.fullmatch(entry) or _ADOPTED.fullmatch(entry)):
-            return entry
-        return None
-
-    def kind(self):
-        """What is at the path: ``absent``, ``managed``, ``link`` (foreign), ``venv``
-        (a venv venvbuild did not make), ``dir`` or ``file``."""
-        try:
-            st = os.lstat(self.path)
-        except (FileNotFoundError, NotADirectoryError):
-            return "absent"
-        if stat.S_ISLNK(st.st_mode):
-            return "managed" if self.link_target() else "link"
-        if stat.S_ISDIR(st.st_mode):
-            return "venv" if os.path.isfile(os.path.join(self.path, "pyvenv.cfg")) else "dir"
-        return "file"
-
-    def live_dir(self):
-        """The venv directory the path stands for (its link's target, or itself), or None."""
-        kind = self.kind()
-        if kind == "managed":
-            target = os.path.join(self.versions_dir, self.link_target())
-            return target if os.path.isdir(target) and not os.path.islink(target) else None
-        if kind == "venv":
-            return self.path
-        return None
-
-    def version_dirs(self, adopted=False):
-        """venvbuild's own venv directories (and with ``adopted`` the kept ones), oldest first."""
-        try:
-            names = os.listdir(self.versions_dir)
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        dirs = []
-        for name in names:
-            if _OURS.fullmatch(name) or (adopted and _ADOPTED.fullmatch(name)):
-                full = os.path.join(self.versions_dir, name)
-                try:
-                    st = os.lstat(full)
-                except OSError:
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    dirs.append((st.st_mtime, full))
-        return [full for _mtime, full in sorted(dirs)]
-
-    def check_versions_dir(self):
-        """Refuse a versions directory that is a symlink or not root's own."""
-        try:
-            st = os.lstat(self.versions_dir)
-        except FileNotFoundError:
-            return
-        if stat.S_ISLNK(st.st_mode):
-            raise UnsafePathError(
-                f"venv {self.path}: {self.versions_dir} is a symlink; venvbuild keeps its venv "
-                "versions in a real directory and will not write through a link (someone "
-                "planted it?); remove the link"
-            )
-        fsutil.resolve_trusted(self.versions_dir, f"venv {self.path}")
-
-
-def existing_change(paths, adopt):
-    """What installing at ``paths`` does to what is there now (the ``changes`` entry),
-    or None; raises InstallError (or SpecError for a path venvbuild may not manage)
-    if it refuses. Used by ``test=True`` and real runs alike."""
-    fsutil.check_managed_path(paths.path)
-    kind = paths.kind()
-    if kind in ("absent", "managed"):
-        return None
-    if kind == "file":
-        raise InstallError(
-            f"venv {paths.path}: a file is there, not a venv; remove it (venvbuild does not "
-            "replace files it did not create)"
-        )
-    if kind == "venv" or adopt:
-        if kind == "link":
-            return {"old": f"a symlink to {redact(os.readlink(paths.path))}",
-                    "new": "replaced by venvbuild's link (its target is left alone)"}
-        what = "a venv made by other means" if kind == "venv" else "a directory"
-        return {"old": what, "new": f"moved into {paths.versions_dir} and kept (never pruned)"}
-    if kind == "link":
-        raise InstallError(
-            f"venv {paths.path}: is a symlink to {redact(os.readlink(paths.path))} that venvbuild "
-            "did not create; remove it, or set adopt_existing: true to replace the link"
-        )
-    raise InstallError(
-        f"venv {paths.path}: a directory that is not a venv is there (no pyvenv.cfg); "
-        "venvbuild will not touch it. Move it away, or set adopt_existing: true to have it "
-        f"moved into {paths.versions_dir} and kept"
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,7 +140,7 @@ def _find_links_dir(tmp_dir, manifest, wheels):
 
 def prepare(paths, state_dir):
     """Check and create what an install writes through (before taking the lock)."""
-    fsutil.check_managed_path(paths.path)
+    paths_mod.check_managed_path(paths.path)
     what = f"venv {paths.path}"
     fsutil.ensure_dir(paths.parent, what, 0o755, enforce=False)
     fsutil.ensure_dir(os.path.dirname(paths.lock_file), f"venvbuild state {state_dir}", 0o700,
@@ -338,24 +214,6 @@ def install(paths, request, state_dir):
             fsutil.remove_tree(tmp_dir)
         _prune(paths, request.keep)
     return InstallResult(old, stamp, new_dir, time.monotonic() - started, existing)
-
-
-def removal(paths):
-    """What removing the venv at ``paths`` removes (a list of paths, maybe empty);
-    raises InstallError if venvbuild does not manage what is there."""
-    fsutil.check_managed_path(paths.path)
-    kind = paths.kind()
-    if kind not in ("absent", "managed"):
-        raise InstallError(
-            f"venv {paths.path}: venvbuild did not create what is there ({kind}: "
-            f"{'a symlink to ' + redact(os.readlink(paths.path)) if kind == 'link' else 'not its own link'}); "
-            "refusing to remove it"
-        )
-    paths.check_versions_dir()
-    removed = [paths.path] if kind == "managed" else []
-    if os.path.isdir(paths.versions_dir):
-        removed.append(paths.versions_dir)
-    return removed
 
 
 def remove(paths, state_dir):

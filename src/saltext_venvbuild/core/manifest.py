@@ -15,6 +15,7 @@ of a manifest can steer a path or smuggle a line into a lock file.
 import dataclasses
 import hashlib
 import re
+import typing
 
 from packaging.utils import InvalidWheelFilename
 from packaging.utils import canonicalize_name
@@ -23,6 +24,8 @@ from packaging.utils import parse_wheel_filename
 from . import platform as platform_mod
 from .errors import RepoError
 from .errors import SpecError
+from .names import SHA256
+from .names import WHEEL_FILE
 from .spec import check_spec_id
 from .spec import check_venv_id
 from .spec import normalize_requirement
@@ -31,10 +34,17 @@ from .text import bad_character
 FORMAT = "venvbuild-manifest 2"
 MAX_BYTES = 4 << 20  # far above any real manifest; a bound on what a target reads
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_WHEEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*\.whl$")
 _PIN = re.compile(r"^(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)==(?P<version>[A-Za-z0-9.+!_-]+) "
                   r"--hash=sha256:(?P<sha>[0-9a-f]{64})$")
+
+
+class ManifestId(typing.NamedTuple):
+    """Which manifest is wanted: a venv, a spec, a platform (a VenvSpec has the same
+    attributes and serves as one)."""
+
+    venv_id: str
+    spec_id: str
+    platform: str
 
 
 class ManifestError(RepoError):
@@ -42,7 +52,7 @@ class ManifestError(RepoError):
 
 
 def check_sha256(value, what="sha256"):
-    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+    if not isinstance(value, str) or not SHA256.fullmatch(value):
         raise SpecError(f"{what} {value!r}: must be 64 lower-case hex digits")
     return value
 
@@ -56,13 +66,13 @@ class Pin:
 
     @classmethod
     def from_wheel(cls, filename, sha256):
-        if not isinstance(filename, str) or not _WHEEL_NAME.fullmatch(filename):
+        if not isinstance(filename, str) or not WHEEL_FILE.fullmatch(filename):
             raise RepoError(f"wheel {filename!r}: not a valid wheel file name")
         try:
             name, version, _build, _tags = parse_wheel_filename(filename)
         except InvalidWheelFilename as exc:
             raise RepoError(f"wheel {filename!r}: not a valid wheel file name: {exc}") from None
-        if not _SHA256.fullmatch(sha256 or ""):
+        if not SHA256.fullmatch(sha256 or ""):
             raise RepoError(f"wheel {filename}: bad sha256 {sha256!r}")
         return cls(canonicalize_name(name), str(version), filename, sha256)
 

@@ -1,5 +1,9 @@
 """Every option of a venv (pillar key and state argument) in one table.
 
+(Longer than the project's other modules because the table is the single
+source of truth: the state signatures, the SLS formulas and the docs are
+checked against it, so it stays in one place with its checks.)
+
 Each option has a default, a check that returns the value normalized or raises
 SpecError naming the option, and says whether it matters to a build (the
 options ``venvbuild.wheels_built`` and ``builder.sls`` take). The execution
@@ -11,9 +15,9 @@ import dataclasses
 import math
 import posixpath
 import pwd
-import re
 
 from . import fsutil
+from . import names
 from .errors import RepoError
 from .errors import SpecError
 from .manifest import check_sha256
@@ -32,9 +36,6 @@ DEFAULT_REPO_PATH = "/srv/venvbuild"
 TGT_TYPES = ("glob", "pcre", "list", "grain", "grain_pcre", "pillar", "pillar_pcre",
              "pillar_exact", "compound", "nodegroup", "ipcidr")
 
-_PKG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_:~-]*$")
-_FACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_MINION_ID = re.compile(r"^[^\s*?\[\],]+$")
 # install_args that would put files outside the new venv (pip and uv spellings).
 _OUTSIDE_VENV = ("--prefix", "--target", "--root", "--user", "--home", "--src", "--system",
                  "--python", "--break-system-packages", "--editable")
@@ -172,7 +173,7 @@ def _repo_url(value, name):
 
 def _minion_id(value, name):
     value = _string(value, name)
-    if not _MINION_ID.fullmatch(value):
+    if not names.MINION_ID.fullmatch(value):
         raise SpecError(f"{name} {value!r}: must be one minion id (no globs, commas or spaces); "
                         "use builder_target for an expression")
     return value
@@ -196,7 +197,7 @@ def check_package_names(value, name):
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise SpecError(f"{name} must be a list of package names, not {value!r}")
     for item in value:
-        if not isinstance(item, str) or not _PKG_NAME.fullmatch(item):
+        if not isinstance(item, str) or not names.DISTRO_PACKAGE.fullmatch(item):
             raise SpecError(f"{name}: {item!r} is not a distro package name")
     return sorted(set(value))
 
@@ -212,7 +213,7 @@ def check_facts(value, name="facts_when_changed"):
         if not isinstance(fact, dict) or set(fact) != {"section", "option", "value"}:
             raise SpecError(f"{name}: {fact!r} needs exactly section, option and value")
         for key in ("section", "option"):
-            if not isinstance(fact[key], str) or not _FACT_NAME.fullmatch(fact[key]):
+            if not isinstance(fact[key], str) or not names.SIMPLE.fullmatch(fact[key]):
                 raise SpecError(f"{name}: {key} {fact[key]!r} is not a simple name")
         if isinstance(fact["value"], (dict, list, tuple)) or fact["value"] is None:
             raise SpecError(f"{name}: value {fact['value']!r} must be a string or number")
@@ -222,7 +223,7 @@ def check_facts(value, name="facts_when_changed"):
 
 
 def _facts_dest(value, name):
-    if not isinstance(value, str) or not _FACT_NAME.fullmatch(value):
+    if not isinstance(value, str) or not names.SIMPLE.fullmatch(value):
         raise SpecError(f"{name} {value!r}: use letters, digits, '.', '_' and '-' (a file name)")
     return value
 

@@ -12,9 +12,9 @@ separators: ``debian-12-x86_64-cp311``.
 import re
 
 from .errors import SpecError
+from .names import PLATFORM_KEY
 
 _UNSAFE = re.compile(r"[^a-z0-9._]+")
-KEY = re.compile(r"^[a-z0-9._]+-[a-z0-9._]+-[a-z0-9._]+-[a-z0-9._]+$")
 # Distributions whose every minor release is its own platform (the role's rule).
 _MAJOR_MINOR = frozenset(["ubuntu"])
 
@@ -59,6 +59,6 @@ def platform_key(distro, release, arch, interpreter_tag):
 
 def check_key(key, what="platform"):
     """``key`` if it has the form of a platform key, else SpecError."""
-    if not isinstance(key, str) or not KEY.fullmatch(key):
+    if not isinstance(key, str) or not PLATFORM_KEY.fullmatch(key):
         raise SpecError(f"{what} {key!r}: not a platform key like 'debian-12-x86_64-cp311'")
     return key

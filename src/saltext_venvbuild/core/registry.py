@@ -10,7 +10,7 @@ import os
 from . import fsutil
 from .errors import VenvbuildError
 from .installer import LOCK_NAME
-from .installer import VenvPaths
+from .layout import VenvPaths
 from .manifest import Manifest
 
 

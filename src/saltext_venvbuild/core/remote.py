@@ -18,6 +18,7 @@ the caller's deadline allows, and at most ``ATTEMPTS`` times; what never
 succeeds is an error naming the URL and the last failure.
 """
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -55,7 +56,7 @@ def check_repo_url(url, what="repo_url"):
     if parsed.query or parsed.fragment:
         raise RepoError(f"{what} {redact(url)!r}: must not have a query or fragment")
     try:
-        parsed.port  # pylint: disable=pointless-statement
+        _port = parsed.port  # parsing the port is the check
     except ValueError:
         raise RepoError(f"{what} {redact(url)!r}: invalid port") from None
     return url
@@ -174,20 +175,16 @@ class Http:
                 if digest != sha256:
                     mismatch = last = f"sha256 {digest}, not {sha256}"
                     continue
-                try:
-                    os.link(tmp, final)
-                except FileExistsError:
-                    pass  # another install stored the same verified bytes first
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, final)  # else another install stored the same bytes first
                 return final
             except _TRANSIENT as exc:
                 last = _describe(exc)
             except _Status as exc:
                 last = str(exc)
             finally:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
         if mismatch:
             raise TrustError(
                 f"{what} {redact(url)}: the repo served bytes that do not match the manifest "
@@ -244,8 +241,9 @@ def _read_limited(resp, limit, what):
     return b"".join(chunks)
 
 
-def fetch_manifest(http, url, venv_id, spec_id, platform):
-    """The manifest of this spec at ``url``; None if the repo answers 404 (not built yet).
+def fetch_manifest(http, url, want):
+    """The manifest ``want`` names (its ``venv_id``, ``spec_id`` and ``platform``: a
+    VenvSpec or a ManifestId) at ``url``; None if the repo answers 404 (not built yet).
 
     Any other failure (refused, timeout, TLS, 5xx after retries, a malformed
     manifest, one naming another spec) is a RepoError naming the URL: a
@@ -254,19 +252,18 @@ def fetch_manifest(http, url, venv_id, spec_id, platform):
     text = http.get_text(url, "manifest")
     if text is None:
         return None
-    return Manifest.parse(text, source=redact(url)).check_is(venv_id, spec_id, platform,
-                                                             source=redact(url))
+    return Manifest.parse(text, source=redact(url)).check_is(
+        want.venv_id, want.spec_id, want.platform, source=redact(url))
 
 
-def wait_for_manifest(http, url, venv_id, spec_id, platform, interval=5.0, hint="",
-                      on_poll=None):
+def wait_for_manifest(http, url, want, interval=5.0, hint="", on_poll=None):
     """Fetch the manifest at ``url``, polling until it exists or the deadline passes.
 
     ``on_poll(manifest_or_None)`` may return False to keep waiting for a manifest
     that exists but is not yet acceptable (e.g. its hash not yet published).
     """
     while True:
-        manifest = fetch_manifest(http, url, venv_id, spec_id, platform)
+        manifest = fetch_manifest(http, url, want)
         if manifest is not None and (on_poll is None or on_poll(manifest)):
             return manifest
         if manifest is None and on_poll is not None:

@@ -17,22 +17,21 @@ a way in.
 """
 
 import os
-import re
 import tempfile
 
 from . import fsutil
+from . import names
+from . import paths
 from . import platform as platform_mod
 from .errors import RepoError
 from .errors import UnsafePathError
 from .errors import VenvbuildError
+from .manifest import MAX_BYTES
 from .manifest import Manifest
 from .manifest import ManifestFormatError
-from .manifest import MAX_BYTES
 from .manifest import Pin
 from .manifest import manifest_filename
 from .spec import check_venv_id
-
-_MANIFEST_FILE = re.compile(r"^(?P<venv>[A-Za-z0-9][A-Za-z0-9._-]{0,99})-(?P<spec>[0-9a-f]{16})\.txt$")
 
 
 def location(platform, release=None):
@@ -44,7 +43,7 @@ class RepoLayout:
     """Paths of one platform of a repo; ``group`` is the gid that may read it."""
 
     def __init__(self, root, platform, release=None, group=None):
-        self.root = fsutil.normalize_path(root, "repo_path")
+        self.root = paths.normalize_path(root, "repo_path")
         self.platform = platform_mod.check_key(platform)
         self.release = None if release is None else check_venv_id(release, "release")
         self.group = group
@@ -74,7 +73,7 @@ class RepoLayout:
     def ensure_dirs(self):
         """Create (or check) the repo's directories; only root may write in any of them."""
         what = f"repo {self.root}"
-        fsutil.check_managed_path(self.root, "repo_path")
+        paths.check_managed_path(self.root, "repo_path")
         try:
             # The root may be a link root made (/srv/venvbuild -> /data/venvbuild);
             # nothing below it may be one.
@@ -176,11 +175,11 @@ class RepoLayout:
         """``{"<venv>-<spec>": sha256}`` of every readable manifest of this platform."""
         out = {}
         try:
-            names = os.listdir(self.manifests_dir)
+            entries = os.listdir(self.manifests_dir)
         except OSError:
             return out
-        for name in sorted(names):
-            match = _MANIFEST_FILE.fullmatch(name)
+        for name in sorted(entries):
+            match = names.MANIFEST_FILE.fullmatch(name)
             if not match:
                 continue
             try:
@@ -194,11 +193,11 @@ class RepoLayout:
 
 def _keys_in(base):
     try:
-        names = os.listdir(base)
+        entries = os.listdir(base)
     except OSError:
         return set()
-    return {n for n in names
-            if platform_mod.KEY.fullmatch(n) and os.path.isdir(os.path.join(base, n, "manifests"))}
+    return {n for n in entries
+            if names.PLATFORM_KEY.fullmatch(n) and os.path.isdir(os.path.join(base, n, "manifests"))}
 
 
 def list_locations(root):
@@ -207,11 +206,11 @@ def list_locations(root):
     if not os.path.lexists(root):
         return {}
     try:
-        names = os.listdir(root)
+        entries = os.listdir(root)
     except OSError as exc:
         raise RepoError(f"repo {root}: cannot list it: {exc.strerror}") from None
     found = {key: key for key in _keys_in(root)}
-    for name in names:
+    for name in entries:
         if name not in found and not name.startswith(".") and os.path.isdir(os.path.join(root, name)):
             for key in _keys_in(os.path.join(root, name)):
                 found[f"{name}/{key}"] = key

@@ -7,6 +7,8 @@ goes to a log readable by root only, with credentials in URLs hidden; the tail
 goes into the error message.
 """
 
+import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -32,30 +34,39 @@ def tail(text, lines=25, chars=3000):
 def _stop_group(proc):
     """Stop ``proc`` and everything it started (its session)."""
     for sig, wait in ((signal.SIGTERM, _GRACE), (signal.SIGKILL, _GRACE)):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(wait)
             # The leader is gone; stragglers of its group still get the signal.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             return
         except subprocess.TimeoutExpired:
             continue
 
 
-def run(cmd, error, what, env=None, cwd=None, log_path=None, timeout=None, timeout_hint=""):
-    """Run ``cmd``; on failure raise ``error`` with ``what`` and the output's tail.
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """A command to run: its arguments (a list, never a shell line), environment,
+    working directory, and how long it may take (``timeout`` seconds, set by the
+    option ``timeout_option``, which an error names)."""
+
+    argv: list
+    env: dict = None
+    cwd: str = None
+    timeout: float = None
+    timeout_option: str = ""
+
+
+def run(command, error, what, log_path=None):
+    """Run ``command``; on failure raise ``error`` with ``what`` and the output's tail.
 
     The whole output goes to ``log_path`` (appended) when given, so the comment
-    of a failed state can stay short and point there. ``timeout`` (seconds)
-    bounds the run; ``timeout_hint`` names the option that sets it.
+    of a failed state can stay short and point there. Returns the output.
     """
-    argv = [str(arg) for arg in cmd]
+    argv = [str(arg) for arg in command.argv]
+    env, cwd, timeout = command.env, command.cwd, command.timeout
     shown = " ".join(redact_args(argv))
     log.debug("venvbuild: running %s", shown)
     started = time.monotonic()
@@ -97,7 +108,8 @@ def run(cmd, error, what, env=None, cwd=None, log_path=None, timeout=None, timeo
     if timed_out:
         raise error(
             f"{what}: still running after {timeout:.0f} s; stopped it and every process it "
-            f"started{where}{'; raise ' + timeout_hint + ' if it needs longer' if timeout_hint else ''}"
+            f"started{where}"
+            f"{'; raise ' + command.timeout_option + ' if it needs longer' if command.timeout_option else ''}"
         )
     if proc.returncode != 0:
         raise error(

@@ -18,29 +18,26 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from . import names
 from .errors import SpecError
+from .names import SPEC_ID_LENGTH
 from .text import check_text
 from .text import redact
 
-SPEC_ID_LENGTH = 16
 PACKAGE_STATES = ("present", "latest")
 INSTALL_TOOLS = ("pip", "uv")
 # The role's venv_build_requirements: what the builder environment holds besides pip.
 DEFAULT_BUILD_REQUIREMENTS = ("pbr", "setuptools", "wheel")
 
-_VENV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-SPEC_ID = re.compile(r"^[0-9a-f]{%d}$" % SPEC_ID_LENGTH)
 # pip's legacy VCS form: git+https://host/repo@ref#egg=name
-_EGG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 # The role's constraint-file entries: "--constraint URL", "-c PATH", "-c=URL".
 _CONSTRAINT_FILE = re.compile(r"^(?:-c|--constraint)(?: +|=)(?P<ref>\S+)$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def check_venv_id(venv_id, what="venv id"):
     """A name used in file names and URLs: the venv id, a release name."""
-    if not isinstance(venv_id, str) or not _VENV_ID.fullmatch(venv_id):
+    if not isinstance(venv_id, str) or not names.VENV_ID.fullmatch(venv_id):
         raise SpecError(
             f"{what} {venv_id!r}: use letters, digits, '.', '_' and '-' only "
             "(it names files and URLs), e.g. 'keystone'"
@@ -49,7 +46,7 @@ def check_venv_id(venv_id, what="venv id"):
 
 
 def check_spec_id(spec_id, what="spec id"):
-    if not isinstance(spec_id, str) or not SPEC_ID.fullmatch(spec_id):
+    if not isinstance(spec_id, str) or not names.SPEC_ID.fullmatch(spec_id):
         raise SpecError(f"{what} {spec_id!r}: must be {SPEC_ID_LENGTH} lower-case hex digits")
     return spec_id
 
@@ -122,14 +119,14 @@ def _vcs_to_pep508(text, what):
     """``git+URL@REF#egg=name&subdirectory=x`` -> ``name @ git+URL@REF#subdirectory=x``."""
     url, _, fragment = text.partition("#")
     params = [p for p in fragment.split("&") if p]
-    names = [p[len("egg="):] for p in params if p.startswith("egg=")]
-    if not names or not _EGG_NAME.fullmatch(names[0]):
+    eggs = [p[len("egg="):] for p in params if p.startswith("egg=")]
+    if not eggs or not names.SIMPLE.fullmatch(eggs[0]):
         raise SpecError(
             f"{what} {redact(text)!r}: a VCS URL needs a name: write "
             "'name @ git+URL@REF' or 'git+URL@REF#egg=name'"
         )
     rest = "&".join(p for p in params if not p.startswith("egg="))
-    return f"{names[0]} @ {url}{'#' + rest if rest else ''}"
+    return f"{eggs[0]} @ {url}{'#' + rest if rest else ''}"
 
 
 def _render(req):
@@ -184,10 +181,10 @@ def check_args(args, what):
             f"not {type(args).__name__} {redact(str(args))!r}"
         )
     out = []
-    for arg in args:
-        if not isinstance(arg, (str, int, float)) or isinstance(arg, bool):
-            raise SpecError(f"{what}: argument {redact(repr(arg))} is not a string")
-        arg = str(arg)
+    for item in args:
+        if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+            raise SpecError(f"{what}: argument {redact(repr(item))} is not a string")
+        arg = str(item)
         if "\0" in arg or "\n" in arg:
             raise SpecError(f"{what}: argument {redact(arg)!r} contains a NUL or newline")
         check_text(arg, f"{what}: argument", allow_empty=True)
@@ -203,11 +200,10 @@ def check_env(env, what):
         raise SpecError(f"{what} must be a mapping of variable names to strings, not "
                         f"{type(env).__name__}")
     out = {}
-    for key, value in env.items():
-        if not isinstance(key, str) or not ENV_NAME.fullmatch(key):
+    for key, given in env.items():
+        if not isinstance(key, str) or not names.ENV_NAME.fullmatch(key):
             raise SpecError(f"{what}: {key!r} is not a valid environment variable name")
-        if value is None:
-            value = ""
+        value = "" if given is None else given
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise SpecError(
                 f"{what}: {key} must be a string or a number, not {type(value).__name__} "
@@ -223,6 +219,11 @@ def check_choice(value, choices, what):
     return value
 
 
+_INPUTS = {"packages": None, "default_packages": None, "constraints": None,
+           "global_constraints": None, "build_args": None,
+           "build_requirements": DEFAULT_BUILD_REQUIREMENTS, "tools": ()}
+
+
 @dataclasses.dataclass(frozen=True)
 class VenvSpec:
     """What decides a venv's wheels. Immutable; ``spec_id`` is its content hash."""
@@ -236,21 +237,22 @@ class VenvSpec:
     build_requirements: tuple = DEFAULT_BUILD_REQUIREMENTS  # + build_requirements_extra
 
     @classmethod
-    def create(
-        cls,
-        venv_id,
-        packages=None,
-        default_packages=None,
-        constraints=None,
-        global_constraints=None,
-        build_args=None,
-        platform="",
-        build_requirements=DEFAULT_BUILD_REQUIREMENTS,
-        tools=(),
-    ):
-        """``tools`` are requirements added to the venv's own (``seed_tools``)."""
+    def create(cls, venv_id, platform="", **inputs):
+        """The spec of ``venv_id`` on ``platform`` from its ``inputs``.
+
+        ``inputs`` are keyword arguments among ``packages``, ``default_packages``,
+        ``constraints``, ``global_constraints``, ``build_args``,
+        ``build_requirements`` (default :data:`DEFAULT_BUILD_REQUIREMENTS`) and
+        ``tools`` (requirements added to the venv's own, for ``seed_tools``);
+        anything else is a SpecError.
+        """
+        unknown = sorted(set(inputs) - set(_INPUTS))
+        if unknown:
+            raise SpecError(f"venv {venv_id!r}: unknown spec input(s) {', '.join(unknown)}")
+        inputs = dict(_INPUTS, **inputs)
+        packages, tools = inputs["packages"], inputs["tools"]
         reqs = normalize_requirements(
-            _as_list(default_packages, "default package") + _as_list(packages, "package")
+            _as_list(inputs["default_packages"], "default package") + _as_list(packages, "package")
         )
         if not reqs:
             raise SpecError(f"venv {venv_id!r}: no packages given; list at least one in 'packages'")
@@ -259,11 +261,32 @@ class VenvSpec:
         return cls(
             venv_id=check_venv_id(venv_id),
             requirements=reqs,
-            constraints=normalize_constraints(constraints, "constraint"),
-            global_constraints=normalize_constraints(global_constraints, "global constraint"),
-            build_args=check_args(build_args, "build_args"),
+            constraints=normalize_constraints(inputs["constraints"], "constraint"),
+            global_constraints=normalize_constraints(inputs["global_constraints"],
+                                                     "global constraint"),
+            build_args=check_args(inputs["build_args"], "build_args"),
             platform=platform,
-            build_requirements=normalize_requirements(build_requirements, "build requirement"),
+            build_requirements=normalize_requirements(inputs["build_requirements"],
+                                                      "build requirement"),
+        )
+
+    @classmethod
+    def from_options(cls, venv_id, opts, platform):
+        """The spec of a venv from its checked options (:func:`options.validate`):
+        ``default_build_args`` go before ``build_args``, ``build_requirements_extra``
+        after ``build_requirements``, and ``seed_tools`` adds pip (and uv with
+        ``install_tool: uv``) and the build requirements to the venv's own."""
+        build_requirements = list(opts["build_requirements"]) + list(
+            opts["build_requirements_extra"] or [])
+        tools = ()
+        if opts["seed_tools"]:
+            tools = ["pip", *(["uv"] if opts["install_tool"] == "uv" else []), *build_requirements]
+        return cls.create(
+            venv_id, platform,
+            packages=opts["packages"], default_packages=opts["default_packages"],
+            constraints=opts["constraints"], global_constraints=opts["global_constraints"],
+            build_args=list(opts["default_build_args"]) + list(opts["build_args"]),
+            build_requirements=build_requirements, tools=tools,
         )
 
     def as_dict(self):

@@ -9,8 +9,8 @@ import base64
 import csv
 import dataclasses
 import email.parser
-import hashlib
 import glob
+import hashlib
 import json
 import os
 

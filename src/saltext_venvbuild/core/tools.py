@@ -56,9 +56,9 @@ class ToolSettings:
         return find_uv(self.uv_bin)
 
     def run(self, cmd, error, what, log_path=None, cwd=None, extra_env=None):
-        return runner.run(cmd, error, what, env=self.environ(extra_env), cwd=cwd,
-                          log_path=log_path, timeout=self.timeout,
-                          timeout_hint=self.timeout_option)
+        command = runner.Command(cmd, env=self.environ(extra_env), cwd=cwd, timeout=self.timeout,
+                                 timeout_option=self.timeout_option)
+        return runner.run(command, error, what, log_path=log_path)
 
     def create_venv(self, interpreter, directory, error, log_path=None, clear=False):
         """Create a venv at ``directory`` for ``interpreter`` with this tool."""
@@ -89,7 +89,8 @@ def find_uv(uv_bin=None):
     if found:
         return found
     try:
-        import uv  # pylint: disable=import-outside-toplevel
+        # Imported when needed only: the uv package is optional (the [uv] extra).
+        import uv  # noqa: PLC0415
 
         return uv.find_uv_bin()
     except (ImportError, FileNotFoundError):

@@ -18,14 +18,18 @@ are not. In practice:
   the path can withhold them, not change them.
 """
 
+import dataclasses
 import fnmatch
 import hashlib
 import re
+import urllib.parse
 
 from .errors import SpecError
 from .errors import TrustError
 from .repo import location
 from .text import redact
+
+MINE_ALIAS = "venvbuild_repo"  # the mine_functions alias of venvbuild.repo_info
 
 # Target types that match on data the minion reports about itself.
 MINION_CONTROLLED = frozenset(["grain", "grain_pcre", "ipcidr", "data"])
@@ -131,3 +135,122 @@ def check_manifest(manifest, expected, source, anchor):
             "or altering the repo (or the builder's mine entry is stale: run mine.update there)"
         )
     return manifest
+
+@dataclasses.dataclass
+class Source:
+    """Where a target's wheels come from and what vouches for the manifest."""
+
+    url: str = None  # repo URL; None: this minion's local repo
+    builder: str = None  # minion id of the chosen builder
+    info: dict = None  # its mine entry
+    anchor: str = "local"  # local | mine | pinned | none
+    how: str = "the local repo"
+
+
+class Sources:
+    """Where a target's wheels come from, and whether a fetched manifest may be used.
+
+    ``opts`` are the checked options, ``spec`` the venv spec; ``minion_id`` and
+    ``mine_get(target, tgt_type)`` are the Salt parts (the workflow's hooks).
+    """
+
+    def __init__(self, opts, spec, minion_id, mine_get):
+        self.opts = opts
+        self.spec = spec
+        self.minion_id = minion_id
+        self.mine_get = mine_get
+
+    def warnings(self):
+        """Warnings that need no I/O: how builders are found, an unauthenticated repo."""
+        o = self.opts
+        out = []
+        if o["builder_target"] and not o["builder"]:
+            warning = targeting_warning(o["builder_target"], o["builder_tgt_type"])
+            if warning:
+                out.append(warning)
+        if o["repo_url"] and not (o["builder"] or o["builder_target"] or o["manifest_sha256"]) \
+                and urllib.parse.urlsplit(o["repo_url"]).scheme == "http":
+            out.append(
+                f"repo_url {redact(o['repo_url'])} is plain HTTP and nothing authenticates its "
+                "manifest: whoever serves it or sits on the network path chooses the code this "
+                "venv runs. Set manifest_sha256, or a builder whose mine entry vouches for it "
+                "(docs/security.md)"
+            )
+        return out
+
+    def find(self, warnings):
+        """The :class:`Source` of a venv with a builder or repo_url configured."""
+        spec, o = self.spec, self.opts
+        if o["builder"] or o["builder_target"]:
+            target, tgt_type = ((o["builder"], "list") if o["builder"]
+                                else (o["builder_target"], o["builder_tgt_type"]))
+            builders = self.mine_get(target, tgt_type) or {}
+            chosen = choose_builder(self.minion_id, builders, spec.platform,
+                                          o["builder_platforms"])
+            if chosen:
+                builder_id, info = chosen
+                how = f"builder {builder_id}"
+                if o["repo_url"]:
+                    how += f" (files from {redact(o['repo_url'])})"
+                return Source(o["repo_url"] or info["url"], builder_id, info, "mine", how)
+            found = ", ".join(sorted(builders)) or "none"
+            none = (f"no builder serves platform {spec.platform} (mine {MINE_ALIAS} of "
+                    f"{tgt_type} {target!r}: {found})")
+            fix = (f"build there first (salt -C '{target}' state.apply venvbuild.builder, then "
+                   f"salt -C '{target}' mine.update)" if tgt_type == "compound" else
+                   "run venvbuild.builder on a builder of this platform, then mine.update there")
+            if not o["wheel_build"]:
+                raise SpecError(f"venv {spec.venv_id}: {none} and wheel_build is false; {fix}")
+            if not o["build_fallback"]:
+                raise SpecError(
+                    f"venv {spec.venv_id}: {none}; {fix}, or set build_fallback: true to "
+                    "build the wheels on this minion"
+                )
+            warnings.append(f"{none}: the wheels were built on this minion (build_fallback)")
+            return Source(how="this minion (build_fallback: no builder serves its platform)")
+        if o["manifest_sha256"]:
+            return Source(o["repo_url"], anchor="pinned", how="repo_url")
+        return Source(o["repo_url"], anchor="none", how="repo_url")
+
+    def published(self, source, refresh=False):
+        """The manifest sha256 the chosen builder publishes, re-reading the mine if asked."""
+        spec = self.spec
+        if refresh:
+            fresh = (self.mine_get(source.builder, "list") or {}).get(source.builder)
+            if isinstance(fresh, dict):
+                source.info = fresh
+        return published_hash(source.info, spec.platform, self.opts["release"],
+                                    spec.venv_id, spec.spec_id)
+
+    def authentic(self, manifest, source, url):
+        """True to use ``manifest``; False to wait for its hash to be published;
+        TrustError if a trusted anchor names another hash."""
+        if source.anchor == "none":
+            return True
+        if source.anchor == "pinned":
+            check_manifest(manifest, self.opts["manifest_sha256"], url,
+                                 "manifest_sha256 in the pillar")
+            return True
+        expected = self.published(source)
+        if expected != manifest.sha256:
+            expected = self.published(source, refresh=True)
+        if expected is None:
+            return False
+        check_manifest(manifest, expected, url, f"builder {source.builder}'s mine entry")
+        return True
+
+    def wait_hint(self, source):
+        if source.anchor == "mine":
+            return (f"(salt {source.builder} state.apply venvbuild.builder; if the manifest is "
+                    f"there, its hash is not in the mine entry {MINE_ALIAS} of {source.builder}: "
+                    f"salt {source.builder} mine.update)")
+        return ""
+
+
+def trust_note(source):
+    return {
+        "mine": f"manifest sha256 published by builder {source.builder} (mine)",
+        "pinned": "manifest sha256 pinned in the pillar (manifest_sha256)",
+        "none": "not authenticated (repo_url without manifest_sha256 or builder)",
+        "local": "local repo",
+    }[source.anchor]

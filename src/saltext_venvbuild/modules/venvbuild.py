@@ -10,6 +10,11 @@ cause and the next step.
 Every option of a venv (``packages``, ``python``, ``install_tool``,
 ``build_args``...) is described in :mod:`saltext_venvbuild.core.options` and
 in ``docs/usage.md``; ``docs/mapping.md`` maps each to the role's variable.
+
+Why this module is longer than the project's others: Salt loads one module per
+virtual name, and each of its public functions documents its own parameters
+and CLI examples for ``salt-call sys.doc venvbuild``. The logic is in the core
+(:mod:`~saltext_venvbuild.core.workflow`); what is here turns Salt into calls.
 """
 
 import functools
@@ -25,6 +30,7 @@ from salt.exceptions import SaltInvocationError
 from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core import installer as core_installer
 from saltext_venvbuild.core import interpreter as core_interpreter
+from saltext_venvbuild.core import layout as core_layout
 from saltext_venvbuild.core import options as core_options
 from saltext_venvbuild.core import registry
 from saltext_venvbuild.core import spec as core_spec
@@ -36,7 +42,7 @@ from saltext_venvbuild.core.repo import list_platforms
 from saltext_venvbuild.core.repo import published_manifests
 from saltext_venvbuild.core.stamp import read_stamp
 from saltext_venvbuild.core.text import redact
-from saltext_venvbuild.core.workflow import MINE_ALIAS
+from saltext_venvbuild.core.trust import MINE_ALIAS
 from saltext_venvbuild.core.workflow import Hooks
 from saltext_venvbuild.core.workflow import Workflow
 from saltext_venvbuild.utils import facts
@@ -117,21 +123,7 @@ def _platform(interp):
 
 
 def _spec(venv_id, opts, interp):
-    tools = ()
-    if opts["seed_tools"]:
-        tools = ["pip", *(["uv"] if opts["install_tool"] == "uv" else []),
-                 *opts["build_requirements"], *(opts["build_requirements_extra"] or [])]
-    return core_spec.VenvSpec.create(
-        venv_id,
-        packages=opts["packages"],
-        default_packages=opts["default_packages"],
-        constraints=opts["constraints"],
-        global_constraints=opts["global_constraints"],
-        build_args=list(opts["default_build_args"]) + list(opts["build_args"]),
-        platform=_platform(interp),
-        build_requirements=list(opts["build_requirements"]) + list(opts["build_requirements_extra"] or []),
-        tools=tools,
-    )
+    return core_spec.VenvSpec.from_options(venv_id, opts, _platform(interp))
 
 
 def _workflow(venv_id, opts):
@@ -395,7 +387,7 @@ def install(name, venv_id=None, test=False, **kwargs):
     """
     opts = _options(kwargs)
     venv_id = _venv_id_for(name, venv_id)
-    paths = core_installer.VenvPaths(name, _state_dir())
+    paths = core_layout.VenvPaths(name, _state_dir())
     return _workflow(venv_id, opts).install(paths, test)
 
 
@@ -417,9 +409,9 @@ def remove(name, test=False):
 
         salt '*' venvbuild.remove /opt/venvs/keystone
     """
-    paths = core_installer.VenvPaths(name, _state_dir())
+    paths = core_layout.VenvPaths(name, _state_dir())
     if test:
-        return core_installer.removal(paths)
+        return core_layout.removal(paths)
     _ensure_state_dir()
     removed = core_installer.remove(paths, _state_dir())
     registry.register(_state_dir(), paths.path, None)
@@ -442,7 +434,7 @@ def status(name):
 
         salt '*' venvbuild.status /opt/venvs/keystone
     """
-    paths = core_installer.VenvPaths(name)
+    paths = core_layout.VenvPaths(name)
     live = paths.live_dir()
     stamp = read_stamp(live) if live else None
     if stamp is None:
@@ -500,7 +492,7 @@ def verify(name, deep=False):
         salt '*' venvbuild.verify /opt/venvs/keystone
         salt '*' venvbuild.verify /opt/venvs/keystone deep=True
     """
-    problems = core_installer.verify(core_installer.VenvPaths(name), deep=deep)
+    problems = core_installer.verify(core_layout.VenvPaths(name), deep=deep)
     return {"ok": not problems, "problems": problems}
 
 

@@ -27,6 +27,8 @@ import typing
 from salt.exceptions import CommandExecutionError
 from salt.exceptions import SaltInvocationError
 
+from saltext_venvbuild.core.options import OPTIONS
+
 if typing.TYPE_CHECKING:
     __opts__: dict
     __salt__: dict
@@ -40,9 +42,11 @@ def __virtual__():
     return False, "venvbuild: the venvbuild execution module is not available"
 
 
-def _given(**kwargs):
-    """Only the arguments the user set, so module defaults and pillar stay in force."""
-    return {key: value for key, value in kwargs.items() if value is not None}
+def _given(arguments):
+    """The options among a state's ``arguments`` (its ``locals()``) that the user set,
+    so module defaults and pillar stay in force."""
+    return {key: value for key, value in arguments.items()
+            if key in OPTIONS and value is not None}
 
 
 def _run(ret, func, *args, **kwargs):
@@ -230,25 +234,8 @@ def installed(
     facts_dest
         Name of the facts grain and file (default ``venvbuild``).
     """
+    kwargs = _given(locals())  # first: every parameter, nothing else yet
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
-    kwargs = _given(
-        packages=packages, default_packages=default_packages, constraints=constraints,
-        global_constraints=global_constraints, python=python, install_tool=install_tool,
-        seed_tools=seed_tools, package_state=package_state, build_args=build_args,
-        default_build_args=default_build_args, build_env=build_env,
-        build_requirements=build_requirements, build_requirements_extra=build_requirements_extra,
-        build_timeout=build_timeout, wheels_rebuild=wheels_rebuild, rebuild=rebuild,
-        build_pkgs=build_pkgs, pkgs_state=pkgs_state, pkgs_cache_valid_time=pkgs_cache_valid_time,
-        repo_path=repo_path, release=release, repo_user=repo_user, repo_group=repo_group,
-        pip_noconf=pip_noconf, uv_bin=uv_bin, ca_bundle=ca_bundle, repo_url=repo_url,
-        manifest_sha256=manifest_sha256, builder=builder, builder_target=builder_target,
-        builder_tgt_type=builder_tgt_type, builder_platforms=builder_platforms,
-        wheel_build=wheel_build, build_fallback=build_fallback, wait_timeout=wait_timeout,
-        request_build=request_build, install_args=install_args, install_env=install_env,
-        install_timeout=install_timeout, keep_versions=keep_versions,
-        adopt_existing=adopt_existing, install_pkgs=install_pkgs, symlink_pkgs=symlink_pkgs,
-        facts_when_changed=facts_when_changed, facts_dest=facts_dest,
-    )
     res = _run(ret, "venvbuild.install", name, venv_id=venv_id, **kwargs)
     if res and res["changes"] and not __opts__.get("test"):
         # Re-read what is now installed: the switch must have taken.
@@ -299,18 +286,8 @@ def wheels_built(
     ``wheels_rebuild`` (recreate the builder environment). Reports changes only
     when a new or different manifest was published (or new wheels stored).
     """
+    kwargs = _given(locals())  # first: every parameter, nothing else yet
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
-    kwargs = _given(
-        packages=packages, default_packages=default_packages, constraints=constraints,
-        global_constraints=global_constraints, python=python, install_tool=install_tool,
-        seed_tools=seed_tools, package_state=package_state, build_args=build_args,
-        default_build_args=default_build_args, build_env=build_env,
-        build_requirements=build_requirements, build_requirements_extra=build_requirements_extra,
-        build_timeout=build_timeout, wheels_rebuild=wheels_rebuild, rebuild=rebuild,
-        build_pkgs=build_pkgs, pkgs_state=pkgs_state, pkgs_cache_valid_time=pkgs_cache_valid_time,
-        repo_path=repo_path, release=release, repo_user=repo_user, repo_group=repo_group,
-        pip_noconf=pip_noconf, uv_bin=uv_bin, ca_bundle=ca_bundle,
-    )
     _run(ret, "venvbuild.build_wheels", name, **kwargs)
     return ret
 

@@ -41,7 +41,7 @@ def write_file(facts_dir, dest, facts):
     return path
 
 
-def announce(salt, facts_dir, venv_id, dest, facts, event_data, bus_available=True):
+def announce(salt, facts_dir, venv_id, dest, facts, event_data, *, bus_available=True):
     """Set facts (grains and file) and fire the change event; return what was set."""
     done = {}
     if facts:

@@ -16,7 +16,7 @@ TOP_KEYS = ("builder", "repo", "defaults", "venvs", "orch")
 REPO_KEYS = ("path", "url", "user", "group", "nginx")
 BUILDER_KEYS = ("target", "tgt_type", "platforms")
 NGINX_KEYS = ("listen", "port", "server_name", "config", "package", "manage_service")
-ORCH_KEYS = ("builders", "builders_tgt_type", "targets", "targets_tgt_type", "batch")
+ORCH_KEYS = ("builders", "builders_tgt_type", "targets", "targets_tgt_type", "target_sls", "batch")
 # Pillar keys a venv inherits from venvbuild:repo and venvbuild:builder.
 INHERITED = {
     "repo_path": ("repo", "path"),

@@ -152,3 +152,23 @@ def test_minor_releases_share_a_platform_key(minion_dir, tmp_path, grains, prefi
     assert rc == 0, data
     assert data["key"].startswith(prefix), data
     assert data["key"].endswith(f"-{data['arch']}-{data['interpreter']}")
+
+
+@pytest.mark.parametrize("pillar, message", [
+    ({"repo": {"pth": "/srv/x"}}, "pillar venvbuild:repo: unknown key(s) pth"),
+    ({"venvs": {"app": {"path": "/opt/venvs/app", "pakages": ["x"]}}},
+     "pillar venvbuild:venvs:app: unknown key(s) pakages"),
+    ({"defaults": {"instal_tool": "uv"}}, "pillar venvbuild:defaults: unknown key(s) instal_tool"),
+])
+@pytest.mark.parametrize("sls", ["venvbuild", "venvbuild.builder"])
+def test_unknown_pillar_keys_are_a_clear_error(tmp_path, minion_dir, pillar, message, sls):
+    """A typo under venvbuild is named, never silently ignored or defaulted."""
+    config = json.loads((minion_dir / "minion").read_text())
+    config["pillar_roots"] = {"base": [str(tmp_path / "pillar")]}
+    (tmp_path / "pillar").mkdir()
+    (tmp_path / "pillar" / "top.sls").write_text("base:\n  '*': [venvbuild]\n")
+    (tmp_path / "pillar" / "venvbuild.sls").write_text(json.dumps({"venvbuild": pillar}))
+    (tmp_path / "minion").write_text(json.dumps(config))
+    rc, data = salt_call(tmp_path, "state.apply", sls)
+    assert rc != 0
+    assert message in json.dumps(data)

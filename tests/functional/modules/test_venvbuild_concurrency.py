@@ -4,6 +4,7 @@ import os
 import threading
 
 from saltext_venvbuild.core import installer
+from saltext_venvbuild.core import layout
 from saltext_venvbuild.core.builder import Builder
 from saltext_venvbuild.core.fsutil import sha256_file
 from saltext_venvbuild.core.interpreter import resolve
@@ -66,10 +67,10 @@ def test_parallel_builds_and_installs(tmp_path, build_args):
         request = installer.InstallRequest(
             manifest=manifest, wheels={pin.sha256: repo.wheel_path(pin) for pin in manifest.pins},
             interpreter=interp, settings=settings, source=repo.wheels_dir, trust="local repo")
-        return installer.install(installer.VenvPaths(path, state_dir), request, state_dir)
+        return installer.install(layout.VenvPaths(path, state_dir), request, state_dir)
 
     done = run_all({key: (lambda k=key: install(k)) for key in ("a", "c")})
     stamp = read_stamp(path)
     assert stamp.spec_id in {specs["a"].spec_id, specs["c"].spec_id}
-    assert installer.verify(installer.VenvPaths(path)) == []
+    assert installer.verify(layout.VenvPaths(path)) == []
     assert {os.path.realpath(r.venv_dir) for r in done.values()} >= {os.path.realpath(path)}

@@ -14,9 +14,9 @@ import subprocess
 import time
 
 import pytest
+
 import sdists
 import servers
-
 from saltext_venvbuild.core import remote
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.stamp import installed_versions
@@ -325,7 +325,7 @@ def test_wrong_bytes_are_refused_and_the_next_run_converges(states, tmp_path, se
     assert not os.path.lexists(venv(tmp_path))
     assert not os.path.exists(os.path.join(tmp_path, "venvs", ".app.versions")) or \
         not os.listdir(os.path.join(tmp_path, "venvs", ".app.versions"))
-    for root, _dirs, files in os.walk(fresh_cache):
+    for _root, _dirs, files in os.walk(fresh_cache):
         assert not [f for f in files if f.startswith(".part-")]
     with servers.serve(served_repo["repo"]) as (url, _server):
         again = states.venvbuild.installed(name=venv(tmp_path), venv_id="app", repo_url=url,

@@ -20,8 +20,8 @@ import time
 import zipfile
 
 import pytest
-import servers
 
+import servers
 from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core.fsutil import sha256_file
 from saltext_venvbuild.core.manifest import Manifest
@@ -364,7 +364,7 @@ def test_absent_test_mode_is_exact_and_removal_waits_for_an_install(states, load
     assert predicted.result is None
     assert os.path.islink(path)
 
-    from saltext_venvbuild.core.installer import VenvPaths  # pylint: disable=import-outside-toplevel
+    from saltext_venvbuild.core.layout import VenvPaths  # pylint: disable=import-outside-toplevel
 
     state_dir = os.path.join(loaders.opts["cachedir"], "venvbuild")
     finished = []

@@ -3,7 +3,7 @@
 import pytest
 
 from saltext_venvbuild.core.errors import SpecError
-from saltext_venvbuild.core.platform import KEY
+from saltext_venvbuild.core.names import PLATFORM_KEY as KEY
 from saltext_venvbuild.core.platform import check_key
 from saltext_venvbuild.core.platform import key_release
 from saltext_venvbuild.core.platform import platform_key

@@ -28,10 +28,12 @@ from saltext_venvbuild.core.errors import TrustError
 from saltext_venvbuild.core.errors import UnreachableError
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.manifest import ManifestError
+from saltext_venvbuild.core.manifest import ManifestId
 from saltext_venvbuild.core.manifest import Pin
 
 PLATFORM = "debian-12-x86_64-cp311"
 SPEC = "0123456789abcdef"
+WANT = ManifestId("app", SPEC, PLATFORM)
 OTHER_SPEC = "fedcba9876543210"
 
 WHEEL = b"PK\x03\x04 not really a zip, but bytes with a known hash " * 50
@@ -630,11 +632,11 @@ def test_bytes_downloaded_adds_up(repo, http, tmp_path):
 
 def test_fetch_manifest_reads_it(repo, http):
     url = repo.serve("/m.txt", ok(MANIFEST.render().encode()))
-    assert remote.fetch_manifest(http, url, "app", SPEC, PLATFORM) == MANIFEST
+    assert remote.fetch_manifest(http, url, WANT) == MANIFEST
 
 
 def test_fetch_manifest_404_means_not_built_yet(repo, http):
-    assert remote.fetch_manifest(http, f"{repo.url}/missing.txt", "app", SPEC, PLATFORM) is None
+    assert remote.fetch_manifest(http, f"{repo.url}/missing.txt", WANT) is None
 
 
 @pytest.mark.parametrize("answers, message", [
@@ -647,7 +649,7 @@ def test_fetch_manifest_404_means_not_built_yet(repo, http):
 def test_fetch_manifest_errors_name_the_url(repo, http, answers, message):
     url = repo.serve("/m.txt", *answers)
     with pytest.raises(RepoError, match=message) as info:
-        remote.fetch_manifest(http, url, "app", SPEC, PLATFORM)
+        remote.fetch_manifest(http, url, WANT)
     assert url in str(info.value)
 
 
@@ -659,14 +661,14 @@ def test_fetch_manifest_errors_name_the_url(repo, http, answers, message):
 def test_fetch_manifest_refuses_the_manifest_of_another_spec(repo, http, other):
     url = repo.serve("/m.txt", ok(other.render().encode()))
     with pytest.raises(ManifestError, match="was asked for; refusing it") as info:
-        remote.fetch_manifest(http, url, "app", SPEC, PLATFORM)
+        remote.fetch_manifest(http, url, WANT)
     assert url in str(info.value)
 
 
 def test_fetch_manifest_retries_then_reads_it(repo, http):
     url = repo.serve("/m.txt", status(502), RESET, truncated(MANIFEST.render().encode(), 20),
                      ok(MANIFEST.render().encode()))
-    assert remote.fetch_manifest(http, url, "app", SPEC, PLATFORM) == MANIFEST
+    assert remote.fetch_manifest(http, url, WANT) == MANIFEST
     assert repo.hits["/m.txt"] == 4
 
 
@@ -676,14 +678,14 @@ def test_fetch_manifest_unreachable_repo(clock):
         port = sock.getsockname()[1]
     with remote.Http(clock=clock) as http:
         with pytest.raises(RepoError, match="repo unreachable"):
-            remote.fetch_manifest(http, f"http://127.0.0.1:{port}/m.txt", "app", SPEC, PLATFORM)
+            remote.fetch_manifest(http, f"http://127.0.0.1:{port}/m.txt", WANT)
 
 
 def test_wait_for_manifest_polls_until_it_appears(repo, clock):
     url = repo.serve("/m.txt", status(404), status(404), ok(MANIFEST.render().encode()))
     polls = []
     with remote.Http(clock=clock, deadline=clock.monotonic() + 30) as http:
-        got = remote.wait_for_manifest(http, url, "app", SPEC, PLATFORM, interval=5,
+        got = remote.wait_for_manifest(http, url, WANT, interval=5,
                                        on_poll=lambda found: polls.append(found) or True)
     assert got == MANIFEST
     assert repo.hits["/m.txt"] == 3
@@ -694,7 +696,7 @@ def test_wait_for_manifest_polls_until_it_appears(repo, clock):
 def test_wait_for_manifest_without_on_poll(repo, clock):
     url = repo.serve("/m.txt", status(404), ok(MANIFEST.render().encode()))
     with remote.Http(clock=clock, deadline=clock.monotonic() + 30) as http:
-        assert remote.wait_for_manifest(http, url, "app", SPEC, PLATFORM) == MANIFEST
+        assert remote.wait_for_manifest(http, url, WANT) == MANIFEST
     assert clock.slept == [5.0]
 
 
@@ -702,7 +704,7 @@ def test_wait_for_manifest_gives_up_with_the_hint(repo, clock):
     url = f"{repo.url}/m.txt"
     with remote.Http(clock=clock, deadline=clock.monotonic() + 12) as http:
         with pytest.raises(RepoError) as info:
-            remote.wait_for_manifest(http, url, "app", SPEC, PLATFORM, interval=5,
+            remote.wait_for_manifest(http, url, WANT, interval=5,
                                      hint="(salt b1 state.apply venvbuild.builder)")
     message = str(info.value)
     assert f"manifest {url} not found within the wait" in message
@@ -715,7 +717,7 @@ def test_wait_for_manifest_waits_for_it_to_be_authenticated(repo, clock):
     url = repo.serve("/m.txt", ok(MANIFEST.render().encode()))
     answers = iter([False, False, True])
     with remote.Http(clock=clock, deadline=clock.monotonic() + 60) as http:
-        got = remote.wait_for_manifest(http, url, "app", SPEC, PLATFORM, interval=5,
+        got = remote.wait_for_manifest(http, url, WANT, interval=5,
                                        on_poll=lambda found: next(answers))
     assert got == MANIFEST
     assert repo.hits["/m.txt"] == 3
@@ -725,7 +727,7 @@ def test_wait_for_manifest_found_but_never_authenticated(repo, clock):
     url = repo.serve("/m.txt", ok(MANIFEST.render().encode()))
     with remote.Http(clock=clock, deadline=clock.monotonic() + 12) as http:
         with pytest.raises(RepoError, match="found but not authenticated within the wait"):
-            remote.wait_for_manifest(http, url, "app", SPEC, PLATFORM, interval=5,
+            remote.wait_for_manifest(http, url, WANT, interval=5,
                                      on_poll=lambda found: False)
 
 
@@ -737,7 +739,7 @@ def test_wait_for_manifest_stops_at_a_trust_error(repo, clock):
 
     with remote.Http(clock=clock, deadline=clock.monotonic() + 60) as http:
         with pytest.raises(TrustError, match="wrong hash"):
-            remote.wait_for_manifest(http, url, "app", SPEC, PLATFORM, on_poll=on_poll)
+            remote.wait_for_manifest(http, url, WANT, on_poll=on_poll)
     assert repo.hits["/m.txt"] == 1
 
 
@@ -745,7 +747,7 @@ def test_wait_for_manifest_without_a_deadline_polls_once(repo, clock):
     url = f"{repo.url}/m.txt"
     with remote.Http(clock=clock) as http:
         with pytest.raises(RepoError, match="not found within the wait"):
-            remote.wait_for_manifest(http, url, "app", SPEC, PLATFORM)
+            remote.wait_for_manifest(http, url, WANT)
     assert repo.hits["/m.txt"] == 1
 
 
@@ -753,7 +755,7 @@ def test_wait_for_manifest_refuses_another_spec_at_once(repo, clock):
     url = repo.serve("/m.txt", ok(make_manifest(spec_id=OTHER_SPEC).render().encode()))
     with remote.Http(clock=clock, deadline=clock.monotonic() + 60) as http:
         with pytest.raises(ManifestError):
-            remote.wait_for_manifest(http, url, "app", SPEC, PLATFORM)
+            remote.wait_for_manifest(http, url, WANT)
     assert repo.hits["/m.txt"] == 1
 
 

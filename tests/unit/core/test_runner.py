@@ -1,5 +1,6 @@
 """core/runner.py: real subprocesses, bounded in time, logged without credentials."""
 
+import contextlib
 import os
 import stat
 import sys
@@ -19,6 +20,11 @@ SECRET_URL = "https://user:secret@host.example/simple"
 
 def py(code):
     return [PY, "-c", textwrap.dedent(code)]
+
+
+def run(argv, error, what, log_path=None, **command):
+    """runner.run of a Command made of ``argv`` and the keyword arguments."""
+    return runner.run(runner.Command(argv, **command), error, what, log_path=log_path)
 
 
 def gone(pid):
@@ -47,35 +53,33 @@ def kill_leftovers():
     yield pids
     for pid in pids:
         if not gone(pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
 
 
 def test_run_returns_the_output():
-    assert runner.run(py("print('out'); import sys; print('err', file=sys.stderr)"),
+    assert run(py("print('out'); import sys; print('err', file=sys.stderr)"),
                       ToolError, "thing") == "out\nerr\n"
 
 
 def test_run_passes_env_and_cwd(tmp_path):
-    out = runner.run(py("import os; print(os.environ['VB_TEST'], os.getcwd())"), ToolError,
+    out = run(py("import os; print(os.environ['VB_TEST'], os.getcwd())"), ToolError,
                      "thing", env={**os.environ, "VB_TEST": "here"}, cwd=str(tmp_path))
     assert out.split() == ["here", str(tmp_path)]
 
 
 def test_run_has_no_stdin():
-    assert runner.run(py("import sys; print(repr(sys.stdin.read()))"), ToolError,
+    assert run(py("import sys; print(repr(sys.stdin.read()))"), ToolError,
                       "thing") == "''\n"
 
 
 def test_run_in_its_own_session():
-    out = runner.run(py("import os; print(os.getsid(0) == os.getpid())"), ToolError, "thing")
+    out = run(py("import os; print(os.getsid(0) == os.getpid())"), ToolError, "thing")
     assert out == "True\n"
 
 
 def test_run_accepts_non_string_arguments(tmp_path):
-    assert runner.run([PY, "-c", "import sys; print(sys.argv[1:])", 3, tmp_path], ToolError,
+    assert run([PY, "-c", "import sys; print(sys.argv[1:])", 3, tmp_path], ToolError,
                       "thing") == f"['3', '{tmp_path}']\n"
 
 
@@ -86,7 +90,7 @@ def test_non_zero_exit_raises_the_error_with_the_output_tail():
         raise SystemExit(3)
     """
     with pytest.raises(BuildError) as info:
-        runner.run(py(code), BuildError, "building app")
+        run(py(code), BuildError, "building app")
     message = str(info.value)
     assert message.startswith(f"building app: {os.path.basename(PY)} exited 3; last output:\n")
     assert "line 99" in message
@@ -104,7 +108,7 @@ def test_tail_is_bounded_in_characters():
 def test_missing_executable_is_a_clear_error(tmp_path):
     missing = str(tmp_path / "no-such-tool")
     with pytest.raises(ToolError, match=f"^installing: {missing} not found$"):
-        runner.run([missing, "install"], ToolError, "installing")
+        run([missing, "install"], ToolError, "installing")
 
 
 def test_not_executable_is_a_clear_error(tmp_path):
@@ -112,18 +116,18 @@ def test_not_executable_is_a_clear_error(tmp_path):
     script.write_text("#!/bin/sh\necho hi\n")
     script.chmod(0o644)
     with pytest.raises(ToolError, match=f"installing: cannot run {script}: Permission denied"):
-        runner.run([str(script)], ToolError, "installing")
+        run([str(script)], ToolError, "installing")
 
 
 def test_missing_executable_with_credentials_in_its_path():
     with pytest.raises(ToolError) as info:
-        runner.run(["/nonexistent/https://user:secret@host/x"], ToolError, "thing")
+        run(["/nonexistent/https://user:secret@host/x"], ToolError, "thing")
     assert "secret" not in str(info.value)
 
 
 def test_missing_cwd_is_not_reported_as_a_missing_executable(tmp_path):
     with pytest.raises(ToolError) as info:
-        runner.run([PY, "-c", "pass"], ToolError, "thing", cwd=str(tmp_path / "gone"))
+        run([PY, "-c", "pass"], ToolError, "thing", cwd=str(tmp_path / "gone"))
     assert str(tmp_path / "gone") in str(info.value)
 
 
@@ -142,8 +146,8 @@ def test_timeout_stops_the_whole_process_group(tmp_path, kill_leftovers):
     log_path = tmp_path / "build.log"
     started = time.monotonic()
     with pytest.raises(BuildError) as info:
-        runner.run(py(code), BuildError, "building app", timeout=1, log_path=str(log_path),
-                   timeout_hint="build_timeout")
+        run(py(code), BuildError, "building app", timeout=1, log_path=str(log_path),
+                   timeout_option="build_timeout")
     assert time.monotonic() - started < 20
     pid = int(pidfile.read_text())
     kill_leftovers.append(pid)
@@ -158,7 +162,7 @@ def test_timeout_stops_the_whole_process_group(tmp_path, kill_leftovers):
 
 def test_timeout_without_a_hint(kill_leftovers):
     with pytest.raises(ToolError) as info:
-        runner.run(py("import time; time.sleep(1000)"), ToolError, "x", timeout=1)
+        run(py("import time; time.sleep(1000)"), ToolError, "x", timeout=1)
     assert str(info.value) == "x: still running after 1 s; stopped it and every process it started"
 
 
@@ -175,7 +179,7 @@ def test_timeout_kills_what_ignores_sigterm(tmp_path, monkeypatch, kill_leftover
     """
     started = time.monotonic()
     with pytest.raises(ToolError, match="still running after 1 s"):
-        runner.run(py(code), ToolError, "x", timeout=1)
+        run(py(code), ToolError, "x", timeout=1)
     assert time.monotonic() - started < 20
     pid = int(pidfile.read_text())
     kill_leftovers.append(pid)
@@ -183,7 +187,7 @@ def test_timeout_kills_what_ignores_sigterm(tmp_path, monkeypatch, kill_leftover
 
 
 def test_a_fast_command_is_not_hurt_by_a_timeout():
-    assert runner.run(py("print('quick')"), ToolError, "x", timeout=60) == "quick\n"
+    assert run(py("print('quick')"), ToolError, "x", timeout=60) == "quick\n"
 
 
 # -- the log ---------------------------------------------------------------------------
@@ -191,9 +195,9 @@ def test_a_fast_command_is_not_hurt_by_a_timeout():
 
 def test_log_gets_command_and_output_appended(tmp_path):
     log_path = tmp_path / "build.log"
-    runner.run(py("print('first run')"), ToolError, "x", log_path=str(log_path))
+    run(py("print('first run')"), ToolError, "x", log_path=str(log_path))
     with pytest.raises(ToolError, match=f"exited 2 \\(full log: {log_path}\\); last output"):
-        runner.run(py("print('second run'); raise SystemExit(2)"), ToolError, "x",
+        run(py("print('second run'); raise SystemExit(2)"), ToolError, "x",
                    log_path=str(log_path))
     text = log_path.read_text()
     assert text.startswith(f"$ {PY} -c print('first run')\nfirst run\n")
@@ -207,7 +211,7 @@ def test_log_gets_command_and_output_appended(tmp_path):
 def test_log_is_created_owner_only_whatever_the_umask(tmp_path):
     old = os.umask(0)
     try:
-        runner.run(py("pass"), ToolError, "x", log_path=str(tmp_path / "l.log"))
+        run(py("pass"), ToolError, "x", log_path=str(tmp_path / "l.log"))
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "l.log").st_mode) == 0o600
@@ -218,7 +222,7 @@ def test_log_refuses_a_symlink(tmp_path):
     target.write_text("precious\n")
     (tmp_path / "build.log").symlink_to(target)
     with pytest.raises(UnsafePathError, match="symlink"):
-        runner.run(py("print('x')"), ToolError, "x", log_path=str(tmp_path / "build.log"))
+        run(py("print('x')"), ToolError, "x", log_path=str(tmp_path / "build.log"))
     assert target.read_text() == "precious\n"
 
 
@@ -231,7 +235,7 @@ def test_credentials_never_reach_the_log_or_the_message(tmp_path):
         raise SystemExit(1)
     """
     with pytest.raises(BuildError) as info:
-        runner.run(py(code) + [SECRET_URL], BuildError, "building", log_path=str(log_path))
+        run(py(code) + [SECRET_URL], BuildError, "building", log_path=str(log_path))
     text = log_path.read_text()
     message = str(info.value)
     for where in (text, message):
@@ -249,7 +253,7 @@ def test_credentials_never_reach_a_timeout_log(tmp_path):
         time.sleep(1000)
     """
     with pytest.raises(ToolError) as info:
-        runner.run(py(code) + [SECRET_URL], ToolError, "x", timeout=1, log_path=str(log_path))
+        run(py(code) + [SECRET_URL], ToolError, "x", timeout=1, log_path=str(log_path))
     assert "secret" not in log_path.read_text()
     assert "https://****@host.example" in log_path.read_text()
     assert "secret" not in str(info.value)
@@ -264,5 +268,5 @@ def test_credentials_never_reach_the_message_when_the_tail_cuts_a_url():
         raise SystemExit(1)
     """
     with pytest.raises(BuildError) as info:
-        runner.run(py(code), BuildError, "building")
+        run(py(code), BuildError, "building")
     assert "secret" not in str(info.value)

@@ -11,8 +11,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 from saltext_venvbuild.core.errors import SpecError
+from saltext_venvbuild.core.names import SPEC_ID_LENGTH
 from saltext_venvbuild.core.spec import DEFAULT_BUILD_REQUIREMENTS
-from saltext_venvbuild.core.spec import SPEC_ID_LENGTH
 from saltext_venvbuild.core.spec import VenvSpec
 from saltext_venvbuild.core.spec import check_args
 from saltext_venvbuild.core.spec import check_choice

@@ -18,14 +18,15 @@ import subprocess
 import pytest
 
 from saltext_venvbuild.core import options
+from saltext_venvbuild.core import plan
 from saltext_venvbuild.core import workflow
 from saltext_venvbuild.core.builder import BuildResult
 from saltext_venvbuild.core.errors import InstallError
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.errors import TrustError
 from saltext_venvbuild.core.installer import InstallResult
-from saltext_venvbuild.core.installer import VenvPaths
 from saltext_venvbuild.core.interpreter import Interpreter
+from saltext_venvbuild.core.layout import VenvPaths
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.manifest import Pin
 from saltext_venvbuild.core.spec import VenvSpec
@@ -33,8 +34,8 @@ from saltext_venvbuild.core.stamp import Stamp
 from saltext_venvbuild.core.stamp import python_record
 from saltext_venvbuild.core.stamp import read_stamp
 from saltext_venvbuild.core.stamp import write_stamp
+from saltext_venvbuild.core.trust import Source
 from saltext_venvbuild.core.workflow import Hooks
-from saltext_venvbuild.core.workflow import Source
 from saltext_venvbuild.core.workflow import Workflow
 
 PLATFORM = "debian-12-x86_64-cp311"
@@ -316,8 +317,9 @@ def test_settings_carry_build_and_install_options(make):
 
 def test_distro_args_ensure_symlinked_packages_too(make):
     wf = make(install_pkgs=["libpq5"], symlink_pkgs=["python3-apt", "libpq5"])
-    assert wf.distro_args() == {"symlink_pkgs": ["libpq5", "python3-apt"],
-                                "install_pkgs": ["libpq5", "python3-apt"]}
+    wants = wf.wants()
+    assert {"symlink_pkgs": list(wants.symlink_pkgs), "install_pkgs": list(wants.install_pkgs)} == {
+        "symlink_pkgs": ["libpq5", "python3-apt"], "install_pkgs": ["libpq5", "python3-apt"]}
 
 
 # -- the no-op path -----------------------------------------------------------------
@@ -480,7 +482,7 @@ def test_pkgs_state_latest_on_a_current_venv_upgrades_only_outside_test(make, re
 
 @pytest.mark.parametrize("tgt_type", ["grain", "grain_pcre", "ipcidr"])
 def test_minion_controlled_builder_target_warns(make, tgt_type):
-    warnings = make(builder_target="roles:builder", builder_tgt_type=tgt_type).static_warnings()
+    warnings = make(builder_target="roles:builder", builder_tgt_type=tgt_type).sources.warnings()
     assert len(warnings) == 1
     for word in ("minion id", "pillar", "nodegroup"):
         assert word in warnings[0]
@@ -488,7 +490,7 @@ def test_minion_controlled_builder_target_warns(make, tgt_type):
 
 def test_compound_with_grain_warns(make):
     warnings = make(builder_target="build* and G@roles:builder",
-                    builder_tgt_type="compound").static_warnings()
+                    builder_tgt_type="compound").sources.warnings()
     assert len(warnings) == 1 and "minion id" in warnings[0]
 
 
@@ -501,16 +503,16 @@ def test_compound_with_grain_warns(make):
     ("venvbuild:builder:True", "pillar"),
 ])
 def test_master_controlled_builder_target_does_not_warn(make, target, tgt_type):
-    assert make(builder_target=target, builder_tgt_type=tgt_type).static_warnings() == []
+    assert make(builder_target=target, builder_tgt_type=tgt_type).sources.warnings() == []
 
 
 def test_builder_id_wins_over_a_grain_target(make):
     wf = make(builder="build01", builder_target="roles:builder", builder_tgt_type="grain")
-    assert wf.static_warnings() == []
+    assert wf.sources.warnings() == []
 
 
 def test_plain_http_repo_url_warns(make):
-    warnings = make(repo_url="http://user:secret@repo.example:8181").static_warnings()
+    warnings = make(repo_url="http://user:secret@repo.example:8181").sources.warnings()
     assert len(warnings) == 1
     assert "nothing authenticates" in warnings[0]
     assert "secret" not in warnings[0]  # credentials are hidden
@@ -522,19 +524,19 @@ def test_plain_http_repo_url_warns(make):
     {"builder_target": "build*"},
 ])
 def test_plain_http_repo_url_with_an_anchor_does_not_warn(make, extra):
-    assert make(repo_url="http://repo.example:8181", **extra).static_warnings() == []
+    assert make(repo_url="http://repo.example:8181", **extra).sources.warnings() == []
 
 
 def test_https_repo_url_does_not_warn(make):
-    assert make(repo_url="https://repo.example:8181").static_warnings() == []
+    assert make(repo_url="https://repo.example:8181").sources.warnings() == []
 
 
 def test_no_source_does_not_warn(make):
-    assert make().static_warnings() == []
+    assert make().sources.warnings() == []
 
 
 def test_plain_http_repo_url_in_upper_case_warns(make):
-    warnings = make(repo_url="HTTP://repo.example:8181").static_warnings()
+    warnings = make(repo_url="HTTP://repo.example:8181").sources.warnings()
     assert len(warnings) == 1 and "nothing authenticates" in warnings[0]
 
 
@@ -550,7 +552,7 @@ def test_result_deduplicates_warnings_in_order(make):
 def test_install_result_carries_warnings_once(make, rec, venvs, monkeypatch):
     wf = make(builder_target="roles:builder", builder_tgt_type="grain", build_fallback=True)
     # The same warning twice (e.g. static warnings computed again): reported once.
-    monkeypatch.setattr(wf, "static_warnings", lambda: ["same warning", "same warning"])
+    monkeypatch.setattr(wf.sources, "warnings", lambda: ["same warning", "same warning"])
     paths = VenvPaths(str(venvs / VENV))
     result = wf.install(paths, test=True)
     assert result["warnings"].count("same warning") == 1
@@ -565,7 +567,7 @@ def test_builder_id_reads_its_mine_entry(make, rec):
     rec.mine = {"build01": _mine_info()}
     wf = make(builder="build01")
     warnings = []
-    source = wf.find_source(warnings)
+    source = wf.sources.find(warnings)
     assert rec.calls == [("mine_get", ("build01", "list"))]
     assert source.url == "http://build01:8181"
     assert source.builder == "build01"
@@ -583,26 +585,26 @@ def test_builder_id_reads_its_mine_entry(make, rec):
 ])
 def test_builder_target_and_type_are_passed_through(make, rec, target, tgt_type):
     rec.mine = {"build01": _mine_info()}
-    source = make(builder_target=target, builder_tgt_type=tgt_type).find_source([])
+    source = make(builder_target=target, builder_tgt_type=tgt_type).sources.find([])
     assert rec.calls == [("mine_get", (target, tgt_type))]
     assert source.builder == "build01"
 
 
 def test_builder_target_default_type_is_glob(make, rec):
     rec.mine = {"build01": _mine_info()}
-    make(builder_target="build*").find_source([])
+    make(builder_target="build*").sources.find([])
     assert rec.args("mine_get") == [("build*", "glob")]
 
 
 def test_builder_wins_over_builder_target(make, rec):
     rec.mine = {"build01": _mine_info()}
-    make(builder="build01", builder_target="other*").find_source([])
+    make(builder="build01", builder_target="other*").sources.find([])
     assert rec.args("mine_get") == [("build01", "list")]
 
 
 def test_repo_url_with_a_builder_fetches_from_repo_url(make, rec):
     rec.mine = {"build01": _mine_info()}
-    source = make(builder="build01", repo_url="https://mirror.example/repo").find_source([])
+    source = make(builder="build01", repo_url="https://mirror.example/repo").sources.find([])
     assert source.url == "https://mirror.example/repo"
     assert source.builder == "build01"
     assert source.anchor == "mine"
@@ -615,7 +617,7 @@ def test_builder_platforms_filter_the_builders(make, rec):
                 "build02": _mine_info(url="http://build02:8181")}
     for allowed in ("build01", "build02"):
         source = make(builder_target="build*",
-                      builder_platforms={allowed: ["debian-*"]}).find_source([])
+                      builder_platforms={allowed: ["debian-*"]}).sources.find([])
         assert source.builder == allowed
         assert source.url == f"http://{allowed}:8181"
 
@@ -623,26 +625,26 @@ def test_builder_platforms_filter_the_builders(make, rec):
 def test_builder_platforms_refusing_every_builder_is_no_builder(make, rec):
     rec.mine = {"build01": _mine_info()}
     with pytest.raises(SpecError, match="no builder serves platform"):
-        make(builder_target="build*", builder_platforms={"build01": ["ubuntu-*"]}).find_source([])
+        make(builder_target="build*", builder_platforms={"build01": ["ubuntu-*"]}).sources.find([])
 
 
 def test_only_builders_of_the_platform_are_chosen(make, rec):
     rec.mine = {"build01": _mine_info(platforms=[OTHER_PLATFORM]),
                 "build02": _mine_info(url="http://build02:8181")}
-    source = make(builder_target="build*").find_source([])
+    source = make(builder_target="build*").sources.find([])
     assert source.builder == "build02"
 
 
 def test_the_choice_is_stable(make, rec):
     rec.mine = {f"build0{i}": _mine_info(url=f"http://build0{i}:8181") for i in range(1, 6)}
-    chosen = {make(builder_target="build*").find_source([]).builder for _ in range(3)}
+    chosen = {make(builder_target="build*").sources.find([]).builder for _ in range(3)}
     assert len(chosen) == 1
 
 
 def test_no_builder_serving_refuses_and_names_build_fallback(make, rec):
     rec.mine = {"build01": _mine_info(platforms=[OTHER_PLATFORM])}
     with pytest.raises(SpecError) as exc:
-        make(builder_target="build*").find_source([])
+        make(builder_target="build*").sources.find([])
     text = str(exc.value)
     assert "build_fallback" in text
     assert f"no builder serves platform {PLATFORM}" in text
@@ -653,23 +655,23 @@ def test_no_builder_serving_refuses_and_names_build_fallback(make, rec):
 def test_no_mine_data_at_all_says_none(make, rec):
     rec.mine = None
     with pytest.raises(SpecError, match=r"build\*'?: none\)"):
-        make(builder_target="build*").find_source([])
+        make(builder_target="build*").sources.find([])
 
 
 def test_no_builder_with_compound_target_suggests_commands(make, rec):
     with pytest.raises(SpecError, match=r"salt -C 'build\* and L@b1'"):
-        make(builder_target="build* and L@b1", builder_tgt_type="compound").find_source([])
+        make(builder_target="build* and L@b1", builder_tgt_type="compound").sources.find([])
 
 
 def test_no_builder_and_wheel_build_false(make, rec):
     with pytest.raises(SpecError, match="wheel_build is false"):
-        make(builder="build01", wheel_build=False, build_fallback=True).find_source([])
+        make(builder="build01", wheel_build=False, build_fallback=True).sources.find([])
 
 
 def test_no_builder_with_build_fallback_builds_here(make, rec):
     rec.mine = {"build01": _mine_info(platforms=[OTHER_PLATFORM])}
     warnings = []
-    source = make(builder_target="build*", build_fallback=True).find_source(warnings)
+    source = make(builder_target="build*", build_fallback=True).sources.find(warnings)
     assert source.url is None
     assert source.builder is None
     assert source.anchor == "local"
@@ -683,18 +685,18 @@ def test_invalid_mine_entries_are_ignored(make, rec):
     rec.mine = {"evil": {"url": "file:///etc", "platforms": [PLATFORM]},
                 "broken": "not a dict",
                 "build02": _mine_info(url="http://build02:8181")}
-    assert make(builder_target="*").find_source([]).builder == "build02"
+    assert make(builder_target="*").sources.find([]).builder == "build02"
 
 
 def test_repo_url_with_manifest_sha256_is_pinned(make, rec):
-    source = make(repo_url="http://repo.example:8181", manifest_sha256="a" * 64).find_source([])
+    source = make(repo_url="http://repo.example:8181", manifest_sha256="a" * 64).sources.find([])
     assert (source.url, source.builder, source.anchor) == ("http://repo.example:8181", None,
                                                             "pinned")
     assert rec.calls == []
 
 
 def test_repo_url_alone_is_not_authenticated(make, rec):
-    source = make(repo_url="https://repo.example:8181").find_source([])
+    source = make(repo_url="https://repo.example:8181").sources.find([])
     assert (source.url, source.builder, source.anchor) == ("https://repo.example:8181", None,
                                                             "none")
     assert source.how == "repo_url"
@@ -713,28 +715,28 @@ def _mine_source(spec, sha, **kwargs):
 
 def test_unauthenticated_source_accepts_any_manifest(make, rec):
     wf = make(repo_url="http://repo.example:8181")
-    assert wf._authentic(_manifest(wf.spec), Source("http://x", anchor="none"), URL) is True
+    assert wf.sources.authentic(_manifest(wf.spec), Source("http://x", anchor="none"), URL) is True
     assert rec.calls == []
 
 
 def test_pinned_source_accepts_the_pinned_hash(make, rec):
     manifest = _manifest(_spec())
     wf = make(repo_url="http://repo.example:8181", manifest_sha256=manifest.sha256)
-    assert wf._authentic(manifest, Source("http://x", anchor="pinned"), URL) is True
+    assert wf.sources.authentic(manifest, Source("http://x", anchor="pinned"), URL) is True
     assert rec.calls == []
 
 
 def test_pinned_source_refuses_another_hash(make, rec):
     wf = make(repo_url="http://repo.example:8181", manifest_sha256="a" * 64)
     with pytest.raises(TrustError, match="manifest_sha256 in the pillar"):
-        wf._authentic(_manifest(wf.spec), Source("http://x", anchor="pinned"), URL)
+        wf.sources.authentic(_manifest(wf.spec), Source("http://x", anchor="pinned"), URL)
     assert rec.calls == []
 
 
 def test_mine_source_accepts_the_published_hash_without_rereading(make, rec):
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
-    assert wf._authentic(manifest, _mine_source(wf.spec, manifest.sha256), URL) is True
+    assert wf.sources.authentic(manifest, _mine_source(wf.spec, manifest.sha256), URL) is True
     assert rec.calls == []
 
 
@@ -742,17 +744,17 @@ def test_mine_source_with_a_release_level(make, rec):
     wf = make(builder="build01", release="2025.2")
     manifest = _manifest(wf.spec)
     source = _mine_source(wf.spec, manifest.sha256, release="2025.2")
-    assert wf._authentic(manifest, source, URL) is True
+    assert wf.sources.authentic(manifest, source, URL) is True
     # Published without the release level: not this manifest's entry.
     rec.mine = {"build01": _mine_info(wf.spec, manifest.sha256)}
-    assert wf._authentic(manifest, _mine_source(wf.spec, manifest.sha256), URL) is False
+    assert wf.sources.authentic(manifest, _mine_source(wf.spec, manifest.sha256), URL) is False
 
 
 def test_mine_source_missing_hash_refreshes_then_waits(make, rec):
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info()}  # still nothing published
-    assert wf._authentic(manifest, _mine_source(wf.spec, None), URL) is False
+    assert wf.sources.authentic(manifest, _mine_source(wf.spec, None), URL) is False
     assert rec.calls == [("mine_get", ("build01", "list"))]
 
 
@@ -761,7 +763,7 @@ def test_mine_source_missing_hash_then_published(make, rec):
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info(wf.spec, manifest.sha256)}
     source = _mine_source(wf.spec, None)
-    assert wf._authentic(manifest, source, URL) is True
+    assert wf.sources.authentic(manifest, source, URL) is True
     assert rec.calls == [("mine_get", ("build01", "list"))]
     assert source.info == _mine_info(wf.spec, manifest.sha256)  # the fresh entry is kept
 
@@ -771,7 +773,7 @@ def test_mine_source_mismatch_refreshes_once_then_refuses(make, rec):
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info(wf.spec, "b" * 64)}
     with pytest.raises(TrustError, match="builder build01's mine entry"):
-        wf._authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
+        wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
     assert rec.calls == [("mine_get", ("build01", "list"))]
 
 
@@ -779,7 +781,7 @@ def test_mine_source_stale_then_updated(make, rec):
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info(wf.spec, manifest.sha256)}
-    assert wf._authentic(manifest, _mine_source(wf.spec, "b" * 64), URL) is True
+    assert wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL) is True
     assert rec.calls == [("mine_get", ("build01", "list"))]
 
 
@@ -788,17 +790,17 @@ def test_mine_source_refresh_without_the_builder_keeps_the_old_entry(make, rec):
     manifest = _manifest(wf.spec)
     rec.mine = {}  # the builder vanished from the mine: its old word still stands
     with pytest.raises(TrustError):
-        wf._authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
+        wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
     rec.mine = {"build01": "garbage"}
     with pytest.raises(TrustError):
-        wf._authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
+        wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
 
 
 def test_mine_source_hash_withdrawn_on_refresh_waits(make, rec):
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info()}
-    assert wf._authentic(manifest, _mine_source(wf.spec, "b" * 64), URL) is False
+    assert wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL) is False
 
 
 # -- install(): what is at the path ---------------------------------------------------
@@ -889,7 +891,7 @@ def test_wheel_build_false_without_a_source_has_nothing_to_install_from(make, re
 def test_install_local_directly_with_wheel_build_false(make, venvs):
     wf = make(wheel_build=False)
     paths = VenvPaths(str(venvs / VENV))
-    ctx = workflow._Target(paths, None, False, None, {}, [])
+    ctx = workflow._Target(paths, plan.Found(None, False, None), {}, [])
     with pytest.raises(SpecError, match="nothing to install from"):
         wf._install_local(ctx, None, test=True, fallback=False)
 
@@ -940,8 +942,9 @@ def test_install_manifest_leaves_a_current_venv_alone(
     wf = make()
     manifest = _publish(wf, tmp_path)
     paths = _managed(venvs, _stamp(wf.spec, manifest.sha256))
-    ctx = workflow._Target(paths, read_stamp(paths.path), True, None, {"name": paths.path}, [])
-    result = wf._install_manifest(ctx, manifest, {}, "src", "trust", "note")
+    ctx = workflow._Target(paths, plan.Found(read_stamp(paths.path), True, None),
+                           {"name": paths.path}, [])
+    result = wf._install_manifest(ctx, manifest, {}, workflow._Origin("src", "trust", "note"))
     assert result["changed"] is False
     assert "is current" in result["comment"] and result["comment"].endswith("note")
     assert rec.calls == []
