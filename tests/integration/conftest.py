@@ -95,6 +95,8 @@ class Pillar:
                 # No compiler work on targets: fail rather than build locally.
                 "defaults": {"wheel_build": False},
             },
+            # The fleet view (salt-run venvbuild.fleet) reads this.
+            "mine_functions": {"venvbuild_venvs": {"mine_function": "venvbuild.fleet_info"}},
         }))
         self.build_args = build_args
         self.repo_url = f"http://{HOST}:{repo_port}"

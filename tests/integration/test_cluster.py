@@ -282,3 +282,37 @@ def test_install_from_a_builder_named_by_id(salt_cli, minions, builder_id, targe
     print(f"\none target's install from the builder (salt CLI round trip included): {seconds:.2f} s; "
           f"inside the module: {ret.data['seconds']} s")
     no_local_builds(minions, target_ids)
+
+
+def test_the_fleet_view_shows_specs_drift_and_builders(master, salt_cli, minions, builder_id,
+                                                      target_ids, pillar):
+    """salt-run venvbuild.fleet: from the mine, which spec each target runs, who drifts
+    from its pillar, which builders serve which platforms."""
+    run = master.salt_run_cli(timeout=120)
+    assert salt_cli.run("mine.update", minion_tgt="*").returncode == 0
+    view = run.run("venvbuild.fleet").data
+    print(f"\nsalt-run venvbuild.fleet (all current):\n{json.dumps(view, indent=1)}")
+    app = view["venvs"]["app"]
+    assert set(app["minions"]) == set(target_ids)
+    (spec_id,) = app["specs"]
+    assert sorted(app["specs"][spec_id]) == sorted(target_ids)
+    assert app["drift"] == {} and app["unpublished"] == []
+    for entry in app["minions"].values():
+        assert entry["wanted"] == entry["installed"] == spec_id
+        assert entry["trust"] == f"manifest sha256 published by builder {builder_id} (mine)"
+    platform = salt_cli.run("venvbuild.platform", minion_tgt=builder_id).data["key"]
+    assert platform in view["builders"][builder_id]["platforms"]
+    assert view["summary"]["drifting"] == []
+
+    pillar.set_packages(SPEC3)  # changed in the pillar, not rolled out yet
+    refresh_pillar(salt_cli)
+    try:
+        assert salt_cli.run("mine.update", minion_tgt="tgt-*").returncode == 0
+        drift = run.run("venvbuild.fleet", "tgt=tgt-*").data
+        print(f"salt-run venvbuild.fleet tgt='tgt-*' (pillar changed):\n{json.dumps(drift, indent=1)}")
+        assert sorted(drift["summary"]["drifting"]) == sorted(target_ids)
+        for reason in drift["venvs"]["app"]["drift"].values():
+            assert reason.startswith(f"runs {spec_id}, its pillar wants ")
+    finally:
+        pillar.set_packages(SPEC2)
+        refresh_pillar(salt_cli)

@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "venvbuild"
 
+FLEET_ALIAS = "venvbuild_venvs"  # the mine_functions alias of venvbuild.fleet_info
+
 
 def __virtual__():
     if salt.utils.platform.is_windows():
@@ -164,16 +166,21 @@ def _connected():
     return __opts__.get("file_client") != "local" and not __opts__.get("local")
 
 
+# The mine aliases venvbuild's functions are published under, and the functions.
+MINE_FUNCTIONS = {MINE_ALIAS: "venvbuild.repo_info", FLEET_ALIAS: "venvbuild.fleet_info"}
+
+
 def _mine_update():
-    """Publish this builder's repo_info (with its manifest hashes) in the mine now,
-    if the builder publishes it at all (mine_functions alias venvbuild_repo)."""
+    """Publish this minion's venvbuild mine entries now (after a build or an install
+    changed something), those of them the minion publishes at all (its
+    ``mine_functions`` has the alias)."""
     if not _connected():
         return
     configured = __salt__["config.get"]("mine_functions", {}) or {}
-    if MINE_ALIAS not in configured:
-        return
-    # A fresh dict each call: mine.update consumes its mine_function key.
-    __salt__["mine.update"](mine_functions={MINE_ALIAS: {"mine_function": "venvbuild.repo_info"}})
+    wanted = {alias: {"mine_function": function}  # fresh dicts: mine.update consumes them
+              for alias, function in MINE_FUNCTIONS.items() if alias in configured}
+    if wanted:
+        __salt__["mine.update"](mine_functions=wanted)
 
 
 def _request_build(builder_id, venv_id, spec_id, wait_timeout):
@@ -253,8 +260,7 @@ def spec_hash(venv_id, **kwargs):
 
     venv_id
         The venv's id (its key under ``venvbuild:venvs``).
-    kwargs
-        The venv's options, as in its pillar (``packages``, ``constraints``...).
+<build options>
 
     CLI Example:
 
@@ -281,9 +287,7 @@ def build_wheels(venv_id, test=False, **kwargs):
         The venv's id: manifests are named ``<venv_id>-<spec id>.txt``.
     test
         Predict what would be built, change nothing.
-    kwargs
-        The venv's build options (``packages``, ``constraints``,
-        ``build_args``, ``repo_path``...; see docs/usage.md).
+<build options>
 
     CLI Example:
 
@@ -373,8 +377,7 @@ def install(name, venv_id=None, test=False, **kwargs):
         The venv's id (manifest names); defaults to the basename of ``name``.
     test
         Predict the changes, change nothing.
-    kwargs
-        The venv's options (docs/usage.md lists each).
+<options>
 
     CLI Example:
 
@@ -389,6 +392,13 @@ def install(name, venv_id=None, test=False, **kwargs):
     venv_id = _venv_id_for(name, venv_id)
     paths = core_layout.VenvPaths(name, _state_dir())
     return _workflow(venv_id, opts).install(paths, test)
+
+
+# Each function documents every option it takes (salt-call sys.doc venvbuild.install).
+for _function, _names in ((spec_hash, core_options.BUILD_OPTIONS),
+                          (build_wheels, core_options.BUILD_OPTIONS), (install, None)):
+    _function.__doc__ = _function.__wrapped__.__doc__ = _function.__doc__.replace(
+        "<build options>\n", "<options>\n").replace("<options>\n", core_options.parameter_docs(_names))
 
 
 @_salt_errors
@@ -538,6 +548,50 @@ def repo_info():
         "published": published,
         "manifests": published_manifests(path),
     }
+
+
+@_salt_errors
+def fleet_info():
+    """
+    Describe the venvs of this minion's pillar for the mine (alias
+    ``venvbuild_venvs``, read by ``salt-run venvbuild.fleet``): for each venv
+    its path, the spec id the pillar wants on this minion, the spec id and
+    manifest sha256 installed, how that manifest was authenticated, and
+    whether the venv is current. Reads files only (the interpreter cache, the
+    stamps); a minion refreshes its entry after every change::
+
+        mine_functions:
+          venvbuild_venvs:
+            mine_function: venvbuild.fleet_info
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.fleet_info
+    """
+    out = {}
+    for venv_id, cfg in pillar_util.venv_configs(_pillar_data()).items():
+        entry = {"path": cfg["path"]}
+        try:
+            opts = _options({key: value for key, value in cfg.items() if key != "path"})
+            interp = _interpreter(opts["python"])
+            spec = _spec(venv_id, opts, interp)
+            entry.update(wanted=spec.spec_id, platform=spec.platform)
+        except (VenvbuildError, SaltInvocationError) as exc:
+            entry.update(wanted=None, error=str(exc))
+        paths = core_layout.VenvPaths(cfg["path"])
+        live = paths.live_dir()
+        stamp = read_stamp(live) if live else None
+        entry.update(
+            installed=stamp.spec_id if stamp else None,
+            manifest_sha256=stamp.manifest_sha256 if stamp else None,
+            trust=stamp.trust if stamp else None,
+            current=bool(stamp) and stamp.spec_id == entry.get("wanted")
+            and os.path.exists(os.path.join(live, "bin", "python")),
+        )
+        out[venv_id] = entry
+    return out
 
 
 def _without_userinfo(url):

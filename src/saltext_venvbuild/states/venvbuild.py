@@ -27,7 +27,9 @@ import typing
 from salt.exceptions import CommandExecutionError
 from salt.exceptions import SaltInvocationError
 
+from saltext_venvbuild.core.options import BUILD_OPTIONS
 from saltext_venvbuild.core.options import OPTIONS
+from saltext_venvbuild.core.options import parameter_docs
 
 if typing.TYPE_CHECKING:
     __opts__: dict
@@ -123,116 +125,7 @@ def installed(
         It becomes a symlink to a versioned directory beside it.
     venv_id
         The venv's id in the repo (manifest names); defaults to the basename of ``name``.
-    packages
-        List of requirements to install, e.g. ``[keystone==26.0.0, PyMySQL]``.
-    default_packages
-        Requirements merged into ``packages`` (for site-wide additions).
-    constraints
-        Source constraints for the build: pins, ``name @ git+URL@REF``, and
-        constraints files ``--constraint <URL or path>`` (upper-constraints).
-    global_constraints
-        Constraints applied ahead of ``constraints``, also to the builder environment.
-    python
-        Interpreter of the venv, a name on PATH or a path (default ``python3``).
-    install_tool
-        ``pip`` (default) or ``uv``.
-    seed_tools
-        Put the role's tools into the venv: pip (and uv with ``install_tool: uv``)
-        and ``build_requirements``, built by the builder, installed from the manifest.
-    package_state
-        ``present`` (default) or ``latest`` (resolve again on each run).
-    build_args
-        List of extra arguments for ``pip wheel``, e.g.
-        ``[--no-index, --find-links, /srv/sdists]``.
-    default_build_args
-        Arguments put before ``build_args`` (the role's ``venv_default_pip_build_args``).
-    build_env
-        Mapping of environment variables for the build.
-    build_requirements
-        What the builder environment holds besides pip (default
-        ``[pbr, setuptools, wheel]``, the role's ``venv_build_requirements``).
-    build_requirements_extra
-        More of those (the role's ``venv_build_requirements_extra``).
-    build_timeout
-        Seconds a build may run before it is stopped with all it started (3600).
-    wheels_rebuild
-        Build the wheels again ignoring pip's caches; with ``rebuild`` also
-        recreate the builder environment.
-    rebuild
-        Install a fresh venv even if the installed one is current.
-    build_pkgs
-        Distro packages needed to build the wheels, installed through Salt's
-        ``pkg`` before a local build.
-    pkgs_state
-        ``present`` (default) or ``latest`` for build_pkgs/install_pkgs.
-    pkgs_cache_valid_time
-        Seconds the package database stays fresh before a refresh (apt; default 600).
-    repo_path
-        Local wheel repo, used when building locally (default: pillar
-        ``venvbuild:repo:path`` or ``/srv/venvbuild``).
-    release
-        Release level of the repo layout: ``<repo>/<release>/<platform>/``.
-    repo_user, repo_group
-        Who may read what a local build publishes (the web server): the group
-        (or the user's primary group) gets read access; only root writes.
-    pip_noconf
-        Ignore pip's configuration files (the role's ``venv_pip_upgrade_noconf``).
-    uv_bin
-        Path of the uv binary, when it is neither on PATH nor beside Salt.
-    ca_bundle
-        CA bundle for HTTPS repos and indexes: fetches, pip and uv.
-    repo_url
-        Install from the repo served at this URL (the role's ``openstack_repo_url``);
-        with ``builder``/``builder_target`` too, the builder's mine entry still
-        vouches for the manifest.
-    manifest_sha256
-        With ``repo_url`` and no builder: the sha256 the manifest must have.
-    builder
-        Minion id of the builder to install from, found through the mine.
-    builder_target, builder_tgt_type
-        Target expression (and its type, default ``glob``) matching the builders
-        (the role's ``venv_build_group``); one serving this minion's platform key
-        is chosen deterministically through the mine alias ``venvbuild_repo``.
-        Match builders by id, pillar or nodegroup: a grain is the minion's own
-        claim (a warning says so).
-    builder_platforms
-        ``{builder id glob: [platform key globs]}``: which builders may serve
-        which platforms (the master's word; default: any matched builder).
-    wheel_build
-        ``True`` (default): with no builder configured, build on this minion.
-        ``False``: never build here; fail without a builder or ``repo_url``.
-    build_fallback
-        Build on this minion when builders are configured but none serves its
-        platform (default ``False``: fail, as the role does).
-    wait_timeout
-        Seconds to wait for the builder's manifest of this spec (default 300).
-    request_build
-        When the builder has not published this spec yet, ask it to build it
-        now through peer publishing (``venvbuild.build_spec``; needs a master
-        ``peer`` rule), instead of only waiting. Default False.
-    install_args
-        List of extra arguments for the install into the venv (none that
-        install elsewhere: ``--target``, ``--prefix``, ``--user``... are refused).
-    install_env
-        Mapping of environment variables for the install.
-    install_timeout
-        Seconds creating or installing the venv may run (default 1800).
-    keep_versions
-        How many venv directories to keep, the live one included (default 2).
-    adopt_existing
-        A directory that is not a venv (or a foreign symlink) at ``name`` is
-        moved aside (kept, never pruned) instead of refused. A venv made by
-        other means is always moved aside and kept.
-    install_pkgs
-        Distro packages the venv needs at run time, installed through ``pkg``.
-    symlink_pkgs
-        Distro packages whose Python modules are linked into the venv (found with
-        ``pkg.file_list``; top-level entries of site-/dist-packages only).
-    facts_when_changed
-        List of ``{section, option, value}`` set as grains ``<facts_dest>:<section>:<option>``
-        and in ``<config dir>/facts.d/<facts_dest>.fact`` when the venv changed.
-    facts_dest
-        Name of the facts grain and file (default ``venvbuild``).
+<options>
     """
     kwargs = _given(locals())  # first: every parameter, nothing else yet
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
@@ -277,19 +170,22 @@ def wheels_built(
 ):
     """
     Ensure the wheels and manifest of venv ``name``'s spec are published in the repo.
+    Reports changes only when a new or different manifest was published (or new
+    wheels stored); ``rebuild`` matters only with ``wheels_rebuild``.
 
     name
         The venv id (``keystone``): manifests are named ``<name>-<spec id>.txt``.
-
-    The other arguments are the options of :func:`installed` that decide or
-    configure the build, with the same meaning; ``rebuild`` matters only with
-    ``wheels_rebuild`` (recreate the builder environment). Reports changes only
-    when a new or different manifest was published (or new wheels stored).
+<build options>
     """
     kwargs = _given(locals())  # first: every parameter, nothing else yet
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
     _run(ret, "venvbuild.build_wheels", name, **kwargs)
     return ret
+
+
+installed.__doc__ = installed.__doc__.replace("<options>\n", parameter_docs())
+wheels_built.__doc__ = wheels_built.__doc__.replace("<build options>\n",
+                                                    parameter_docs(BUILD_OPTIONS))
 
 
 def absent(name):
