@@ -35,7 +35,7 @@ setup(
         "uv": ["uv>=0.4"],
         "tests": ["pytest>=8", "pytest-salt-factories>=1.0.5", "trove-classifiers", "build"],
         "docs": ["sphinx>=7", "furo", "myst-parser"],
-        "lint": ["ruff", "towncrier"],
+        "lint": ["ruff", "towncrier", "mypy", "types-requests"],
     },
     entry_points={
         # The package form: Salt finds modules/ and states/ under it.

@@ -17,11 +17,16 @@ where the build backend allows (``SOURCE_DATE_EPOCH``), so rebuilding a
 pure-Python source gives the same bytes.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import hashlib
 import json
 import os
 import time
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Sequence
 
 from . import constraints as constraints_mod
 from . import fsutil
@@ -29,15 +34,25 @@ from .errors import BuildError
 from .manifest import Manifest
 from .text import redact_args
 
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+    from .remote import Http
+    from .repo import RepoLayout
+    from .spec import VenvSpec
+    from .tools import ToolSettings
+
 SOURCE_DATE_EPOCH = "315532800"  # 1980-01-01, the earliest date a zip file can hold
 
 
 @dataclasses.dataclass
 class BuildResult:
+    """What a build did: the spec's manifest, whether it was published anew, the one it
+    replaced, the wheels it stored, the seconds it took."""
+
     manifest: Manifest
     changed: bool  # a new or different manifest was published
-    previous: object  # the manifest it replaced, or None
-    new_wheels: list  # wheel files this build stored that were not stored before
+    previous: Manifest | None  # the manifest it replaced
+    new_wheels: list[str]  # wheel files this build stored that were not stored before
     seconds: float = 0.0
 
 
@@ -48,7 +63,8 @@ class Builder:
     timeout; ``http`` (remote.Http) fetches constraints files given by URL.
     """
 
-    def __init__(self, repo, interpreter, state_dir, settings, http=None):
+    def __init__(self, repo: RepoLayout, interpreter: Interpreter, state_dir: str,
+                 settings: ToolSettings, http: Http | None = None) -> None:
         self.repo = repo
         self.interpreter = interpreter
         self.state_dir = state_dir
@@ -60,7 +76,7 @@ class Builder:
 
     # -- the builder environment -------------------------------------------------
 
-    def _provisioning(self, spec, global_lines):
+    def _provisioning(self, spec: VenvSpec, global_lines: Sequence[str]) -> dict[str, Any]:
         """What the environment is made of; its hash names the environment."""
         return {
             "executable": self.interpreter.executable,
@@ -71,7 +87,8 @@ class Builder:
             "build_args": list(spec.build_args),
         }
 
-    def ensure_env(self, spec, global_lines, log_path, upgrade=False, recreate=False):
+    def ensure_env(self, spec: VenvSpec, global_lines: Sequence[str], log_path: str, upgrade: bool = False,
+                   recreate: bool = False) -> str:
         """The builder environment's Python for ``spec``: created, upgraded or
         recreated as asked."""
         record = self._provisioning(spec, global_lines)
@@ -114,7 +131,8 @@ class Builder:
 
     # -- building ----------------------------------------------------------------
 
-    def build(self, spec, rebuild=False, latest=False, recreate_env=False):
+    def build(self, spec: VenvSpec, rebuild: bool = False, latest: bool = False,
+              recreate_env: bool = False) -> BuildResult:
         """Build ``spec``'s wheels and publish its manifest; return a BuildResult.
 
         ``rebuild`` ignores pip's caches, so every wheel is built again from

@@ -13,8 +13,12 @@ when a spec is built: the first time, with ``package_state: latest`` (every
 run), or with ``wheels_rebuild``.
 """
 
+from __future__ import annotations
+
 import hashlib
 import os
+from typing import TYPE_CHECKING
+from typing import Iterable
 
 from .errors import RepoError
 from .errors import SpecError
@@ -22,10 +26,13 @@ from .manifest import ConstraintFile
 from .spec import normalize_requirement
 from .text import redact
 
+if TYPE_CHECKING:
+    from .remote import Http
+
 MAX_BYTES = 16 << 20
 
 
-def parse(text, source):
+def parse(text: str, source: str) -> list[str]:
     """The requirement lines of a constraints file, normalized; SpecError otherwise."""
     out = []
     if text.startswith("\ufeff"):
@@ -46,7 +53,7 @@ def parse(text, source):
     return out
 
 
-def load(ref, http=None):
+def load(ref: str, http: Http | None = None) -> tuple[list[str], ConstraintFile]:
     """``(lines, ConstraintFile)`` of the constraints file at ``ref`` (URL or path)."""
     if ref.startswith(("http://", "https://")):
         if http is None:
@@ -69,7 +76,7 @@ def load(ref, http=None):
     return lines, ConstraintFile(redact(ref), digest)
 
 
-def write(path, lines):
+def write(path: str, lines: Iterable[str]) -> None:
     """Write normalized constraint lines as a file pip reads."""
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "w",
               encoding="utf-8") as handle:

@@ -7,8 +7,11 @@ role links them into the venv; so do we, from the package's file list (Salt's
 site-/dist-packages directories, and only when they fit the venv's Python.
 """
 
+from __future__ import annotations
+
 import os
 import re
+from typing import Iterable
 
 from .errors import SpecError
 
@@ -20,7 +23,7 @@ _EXT_TAG = re.compile(r"\.cpython-(\d)(\d+)[a-z]*-")
 _ABI3 = re.compile(r"\.abi3\.so$")
 
 
-def python_entries(package, files, major, minor):
+def python_entries(package: str, files: Iterable[str], major: int, minor: int) -> list[str]:
     """The top-level entries of ``package``'s Python modules to link into a venv.
 
     ``files`` is the package's file list; ``major``/``minor`` the venv's Python.
@@ -28,8 +31,9 @@ def python_entries(package, files, major, minor):
     for another Python version (a ``python3.X`` directory or a ``cpython-3X``
     extension module that is not the venv's): linking it would break at import.
     """
-    entries = {}
-    builds = {}  # top-level entry -> CPython versions its extension modules are built for
+    entries: dict[str, str] = {}
+    # top-level entry -> CPython versions its extension modules are built for
+    builds: dict[str, dict[tuple[int, int], str]] = {}
     for path in files:
         match = _ROOTS.match(path)
         if not match:

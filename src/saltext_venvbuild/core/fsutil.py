@@ -17,6 +17,8 @@ application's user) from steering those writes:
    following links.
 """
 
+from __future__ import annotations
+
 import contextlib
 import errno
 import fcntl
@@ -28,6 +30,8 @@ import pwd
 import shutil
 import stat
 import tempfile
+from typing import Iterator
+from typing import TextIO
 
 from .errors import SpecError
 from .errors import UnsafePathError
@@ -35,11 +39,12 @@ from .errors import UnsafePathError
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
 
 
-def trusted_uids():
+def trusted_uids() -> set[int]:
+    """The uids trusted to own what venvbuild writes through: root and venvbuild's own."""
     return {0, os.geteuid()}
 
 
-def _user(uid):
+def _user(uid: int) -> str:
     try:
         return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
     except KeyError:
@@ -49,7 +54,7 @@ def _user(uid):
 # -- trusted directories ------------------------------------------------------------
 
 
-def _check_dir_stat(path, st, what):
+def _check_dir_stat(path: str, st: os.stat_result, what: str) -> None:
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafePathError(f"{what}: {path} is not a directory")
     if st.st_uid not in trusted_uids():
@@ -66,7 +71,8 @@ def _check_dir_stat(path, st, what):
         )
 
 
-def resolve_trusted(path, what, no_links_below=None, _links=None):
+def resolve_trusted(path: str, what: str, no_links_below: str | None = None,
+                    _links: list[int] | None = None) -> str:
     """Walk ``path`` from ``/`` and return it with links resolved, if every step is trusted.
 
     Components that do not exist yet end the walk (the caller creates them,
@@ -112,7 +118,8 @@ def resolve_trusted(path, what, no_links_below=None, _links=None):
     return current
 
 
-def ensure_dir(path, what, mode=0o755, group=None, enforce=True, no_links_below=None):
+def ensure_dir(path: str, what: str, mode: int = 0o755, group: int | None = None, enforce: bool = True,
+               no_links_below: str | None = None) -> str:
     """Make sure ``path`` is a trusted directory; create what is missing.
 
     Created directories get ``mode``. With ``enforce``, ``path`` itself gets
@@ -139,7 +146,7 @@ def ensure_dir(path, what, mode=0o755, group=None, enforce=True, no_links_below=
     return real
 
 
-def _set_mode(path, mode, group, what):
+def _set_mode(path: str, mode: int, group: int | None, what: str) -> None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
@@ -156,7 +163,7 @@ def _set_mode(path, mode, group, what):
         os.close(fd)
 
 
-def group_id(name, what):
+def group_id(name: str | int, what: str) -> int:
     """The gid of group ``name`` (a name or a number)."""
     try:
         return grp.getgrnam(str(name)).gr_gid
@@ -169,7 +176,7 @@ def group_id(name, what):
 # -- files ----------------------------------------------------------------------------
 
 
-def open_nofollow(path, flags, mode=0o600, regular=True):
+def open_nofollow(path: str, flags: int, mode: int = 0o600, regular: bool = True) -> int:
     """``os.open`` that refuses a symlink at ``path`` (and, with ``regular``, anything
     but a regular file, checked before a FIFO could block) with an UnsafePathError."""
     try:
@@ -190,7 +197,7 @@ def open_nofollow(path, flags, mode=0o600, regular=True):
     return fd
 
 
-def open_log(path):
+def open_log(path: str) -> TextIO:
     """A log file opened for writing, truncated, readable by its owner only."""
     fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT, 0o600)
     os.ftruncate(fd, 0)
@@ -199,12 +206,13 @@ def open_log(path):
     return os.fdopen(fd, "w", encoding="utf-8", errors="replace")
 
 
-def append_log(path):
+def append_log(path: str) -> TextIO:
+    """A log file opened for appending (created readable by its owner only if missing)."""
     fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     return os.fdopen(fd, "a", encoding="utf-8", errors="replace")
 
 
-def read_text(path, limit=None):
+def read_text(path: str, limit: int | None = None) -> str | None:
     """The text of the regular file at ``path`` (not a link); None if it does not exist."""
     try:
         fd = open_nofollow(path, os.O_RDONLY)
@@ -217,7 +225,7 @@ def read_text(path, limit=None):
     return data.decode("utf-8")
 
 
-def sha256_file(path, bufsize=1 << 20):
+def sha256_file(path: str, bufsize: int = 1 << 20) -> str:
     """The sha256 of the regular file at ``path``; a symlink there is refused."""
     digest = hashlib.sha256()
     fd = open_nofollow(path, os.O_RDONLY)
@@ -227,7 +235,7 @@ def sha256_file(path, bufsize=1 << 20):
     return digest.hexdigest()
 
 
-def atomic_write(path, data, mode=0o644, group=None):
+def atomic_write(path: str, data: str | bytes, mode: int = 0o644, group: int | None = None) -> None:
     """Write ``data`` (str or bytes) to ``path`` so that readers see all or nothing.
 
     The directory must exist (see :func:`ensure_dir`). The data goes to a new
@@ -254,7 +262,7 @@ def atomic_write(path, data, mode=0o644, group=None):
         raise
 
 
-def copy_new(src, dest_dir, name, mode=0o644, group=None):
+def copy_new(src: str, dest_dir: str, name: str, mode: int = 0o644, group: int | None = None) -> bool:
     """Copy ``src`` to a new file ``dest_dir/name``; False if that name exists already.
 
     The copy is made under an unpredictable name, synced, and then hard-linked
@@ -280,7 +288,8 @@ def copy_new(src, dest_dir, name, mode=0o644, group=None):
             os.unlink(tmp)
 
 
-def replace_file(src, dest_dir, name, mode=0o644, group=None):
+def replace_file(src: str, dest_dir: str, name: str, mode: int = 0o644,
+                 group: int | None = None) -> None:
     """Copy ``src`` over ``dest_dir/name`` atomically (for a damaged file)."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest_dir)
     try:
@@ -298,7 +307,7 @@ def replace_file(src, dest_dir, name, mode=0o644, group=None):
         raise
 
 
-def remove_tree(path):
+def remove_tree(path: str) -> None:
     """Remove a directory tree without following any link in it (or a link itself)."""
     try:
         st = os.lstat(path)
@@ -311,7 +320,7 @@ def remove_tree(path):
 
 
 @contextlib.contextmanager
-def file_lock(path, shared=False, wait=True):
+def file_lock(path: str, shared: bool = False, wait: bool = True) -> Iterator[bool]:
     """Hold a ``flock`` on ``path`` (created, owner-only) for the block.
 
     Exclusive unless ``shared``. With ``wait`` False the block gets False

@@ -9,11 +9,15 @@ Installs and removals of one path are serialized by a lock in venvbuild's
 state directory.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import datetime
 import os
 import tempfile
 import time
+from typing import TYPE_CHECKING
+from typing import Iterable
 
 from . import fsutil
 from . import paths as paths_mod
@@ -32,6 +36,12 @@ from .stamp import site_packages
 from .stamp import write_stamp
 from .text import redact
 
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+    from .layout import VenvPaths
+    from .manifest import Manifest
+    from .tools import ToolSettings
+
 KEEP_VERSIONS = 2  # the live venv and one to roll back to
 LOCK_NAME = "venvbuild-lock.txt"  # the manifest the venv was installed from
 
@@ -40,14 +50,14 @@ LOCK_NAME = "venvbuild-lock.txt"  # the manifest the venv was installed from
 class InstallRequest:
     """What to install and how: a manifest, where its wheels are, the tool settings."""
 
-    manifest: object  # Manifest, already checked to be the spec's
-    wheels: dict  # {sha256: absolute path of the wheel file}
-    interpreter: object  # Interpreter
-    settings: object  # tools.ToolSettings (install_env, install_timeout)
-    install_args: tuple = ()
-    links: tuple = ()  # distro module paths to link in (symlink_pkgs)
-    symlink_pkgs: tuple = ()
-    install_pkgs: tuple = ()
+    manifest: Manifest  # already checked to be the spec's
+    wheels: dict[str, str]  # {sha256: absolute path of the wheel file}
+    interpreter: Interpreter
+    settings: ToolSettings  # install_env, install_timeout
+    install_args: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # distro module paths to link in (symlink_pkgs)
+    symlink_pkgs: tuple[str, ...] = ()
+    install_pkgs: tuple[str, ...] = ()
     source: str = ""  # where the wheels came from (shown with credentials hidden)
     trust: str = ""  # how the manifest was authenticated
     keep: int = KEEP_VERSIONS
@@ -56,18 +66,21 @@ class InstallRequest:
 
 @dataclasses.dataclass
 class InstallResult:
-    old: object  # Stamp or None
+    """What an install did: the stamps before (None: no venv) and after, the new venv
+    directory, the seconds it took."""
+
+    old: Stamp | None
     new: Stamp
     venv_dir: str
     seconds: float
-    existing: dict = None  # what happened to a venv or directory venvbuild did not make
+    existing: dict[str, str] | None = None  # what happened to a venv or directory venvbuild did not make
 
 
-def _timestamp():
+def _timestamp() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _unused(directory, prefix):
+def _unused(directory: str, prefix: str) -> str:
     name = os.path.join(directory, f"{prefix}-{_timestamp()}")
     candidate, suffix = name, 0
     while os.path.lexists(candidate):
@@ -76,7 +89,7 @@ def _unused(directory, prefix):
     return candidate
 
 
-def _switch(paths, new_dir):
+def _switch(paths: VenvPaths, new_dir: str) -> None:
     """Point ``paths.path`` at ``new_dir`` with one atomic rename."""
     kind = paths.kind()
     if kind in ("venv", "dir"):
@@ -97,7 +110,7 @@ def _switch(paths, new_dir):
         raise
 
 
-def _prune(paths, keep):
+def _prune(paths: VenvPaths, keep: int) -> None:
     live = paths.live_dir()
     dirs = paths.version_dirs()
     for old in dirs[: max(0, len(dirs) - keep)]:
@@ -106,7 +119,7 @@ def _prune(paths, keep):
         fsutil.remove_tree(old)
 
 
-def _link(venv_dir, links):
+def _link(venv_dir: str, links: Iterable[str]) -> dict[str, str]:
     """Link distro modules (``symlink_pkgs``) into the new venv; return the dists they add."""
     if not links:
         return {}
@@ -126,7 +139,7 @@ def _link(venv_dir, links):
     return {name: version for name, version in after.items() if name not in before}
 
 
-def _find_links_dir(tmp_dir, manifest, wheels):
+def _find_links_dir(tmp_dir: str, manifest: Manifest, wheels: dict[str, str]) -> str:
     """A private directory holding exactly the manifest's wheels (as links), for --find-links."""
     links_dir = os.path.join(tmp_dir, "wheels")
     os.mkdir(links_dir, 0o700)
@@ -138,43 +151,54 @@ def _find_links_dir(tmp_dir, manifest, wheels):
     return links_dir
 
 
-def prepare(paths, state_dir):
-    """Check and create what an install writes through (before taking the lock)."""
+def _lock_file(paths: VenvPaths) -> str:
+    if paths.lock_file is None:
+        raise InstallError(f"venv {paths.path}: no state directory for its lock (VenvPaths "
+                           "made without one); installs and removals need it")
+    return paths.lock_file
+
+
+def prepare(paths: VenvPaths, state_dir: str) -> str:
+    """Check and create what an install writes through (before taking the lock);
+    return the venv's lock file."""
     paths_mod.check_managed_path(paths.path)
+    lock_file = _lock_file(paths)
     what = f"venv {paths.path}"
     fsutil.ensure_dir(paths.parent, what, 0o755, enforce=False)
-    fsutil.ensure_dir(os.path.dirname(paths.lock_file), f"venvbuild state {state_dir}", 0o700,
+    fsutil.ensure_dir(os.path.dirname(lock_file), f"venvbuild state {state_dir}", 0o700,
                       no_links_below=state_dir)
     paths.check_versions_dir()
+    return lock_file
 
 
-def install(paths, request, state_dir):
+def install(paths: VenvPaths, request: InstallRequest, state_dir: str) -> InstallResult:
     """Install ``request.manifest`` into a new venv for ``paths`` and switch to it."""
     started = time.monotonic()
     manifest, settings = request.manifest, request.settings
-    prepare(paths, state_dir)
+    lock_file = prepare(paths, state_dir)
     log_dir = fsutil.ensure_dir(os.path.join(state_dir, "logs"), f"venvbuild state {state_dir}",
                                 0o700, no_links_below=state_dir)
     log_path = os.path.join(log_dir, f"install-{manifest.venv_id}-{manifest.spec_id}.log")
     with fsutil.open_log(log_path) as log:
         log.write(f"# venvbuild install of {paths.path} spec {manifest.spec_id}\n")
-    with fsutil.file_lock(paths.lock_file):
+    with fsutil.file_lock(lock_file):
         existing = existing_change(paths, request.adopt)
         fsutil.ensure_dir(paths.versions_dir, f"venv {paths.path}", 0o755)
         paths.check_versions_dir()
-        old = read_stamp(paths.live_dir()) if paths.live_dir() else None
+        live = paths.live_dir()
+        old = read_stamp(live) if live else None
         new_dir = _unused(paths.versions_dir, manifest.spec_id)
         tmp_dir = tempfile.mkdtemp(prefix="install-", dir=log_dir)
         try:
             python = settings.create_venv(request.interpreter, new_dir, InstallError, log_path)
             seeded = installed_versions(new_dir)
-            lock_file = os.path.join(new_dir, LOCK_NAME)
-            fsutil.atomic_write(lock_file, manifest.render())
+            pins_file = os.path.join(new_dir, LOCK_NAME)  # pip's "lock file": the manifest
+            fsutil.atomic_write(pins_file, manifest.render())
             links_dir = _find_links_dir(tmp_dir, manifest, request.wheels)
             settings.run(
                 settings.install_cmd(python)
                 + ["--no-index", "--no-deps", "--find-links", links_dir, "--require-hashes",
-                   "-r", lock_file, *request.install_args],
+                   "-r", pins_file, *request.install_args],
                 InstallError,
                 f"venv {paths.path}: installing {len(manifest.pins)} wheels of manifest "
                 f"{manifest.filename} from {redact(request.source)}",
@@ -216,10 +240,9 @@ def install(paths, request, state_dir):
     return InstallResult(old, stamp, new_dir, time.monotonic() - started, existing)
 
 
-def remove(paths, state_dir):
+def remove(paths: VenvPaths, state_dir: str) -> list[str]:
     """Remove the venv at ``paths`` and every kept version, under the venv's lock."""
-    prepare(paths, state_dir)
-    with fsutil.file_lock(paths.lock_file):
+    with fsutil.file_lock(prepare(paths, state_dir)):
         removed = removal(paths)
         if paths.kind() == "managed":
             os.unlink(paths.path)
@@ -228,7 +251,7 @@ def remove(paths, state_dir):
     return removed
 
 
-def verify(paths, deep=False):
+def verify(paths: VenvPaths, deep: bool = False) -> list[str]:
     """Problems found in the venv at ``paths`` (an empty list means healthy)."""
     live = paths.live_dir()
     if not live:
@@ -236,7 +259,7 @@ def verify(paths, deep=False):
     stamp = read_stamp(live)
     if stamp is None:
         return [f"{paths.path}: no readable {STAMP_NAME}; not installed by venvbuild or damaged"]
-    problems = []
+    problems: list[str] = []
     try:
         lock_sha = fsutil.sha256_file(os.path.join(live, LOCK_NAME))
     except (OSError, UnsafePathError):

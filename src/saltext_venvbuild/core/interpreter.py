@@ -5,11 +5,15 @@ process, so the answer is cached keyed by the executable's identity (path,
 mtime, size). A replaced interpreter has a new identity and is probed again.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import json
 import os
 import shutil
 import subprocess
+from typing import Any
+from typing import Callable
 
 from .errors import InterpreterError
 from .errors import VenvbuildError
@@ -30,6 +34,9 @@ _ABBREVIATIONS = {"cpython": "cp", "pypy": "pp", "ironpython": "ip", "jython": "
 
 @dataclasses.dataclass(frozen=True)
 class Interpreter:
+    """A Python executable: as ``requested``, the real one behind it, its
+    implementation, version, build (``free_threaded``) and machine."""
+
     requested: str
     executable: str  # the real interpreter (sys.executable), not a shim
     implementation: str
@@ -40,13 +47,13 @@ class Interpreter:
     machine: str
 
     @property
-    def tag(self):
+    def tag(self) -> str:
         """The interpreter tag of wheel filenames: ``cp311``, ``cp313t``, ``pp310``."""
         abbr = _ABBREVIATIONS.get(self.implementation, self.implementation[:2])
         return f"{abbr}{self.major}{self.minor}{'t' if self.free_threaded else ''}"
 
 
-def locate(python):
+def locate(python: str) -> str:
     """Return the absolute path of ``python`` (a name on PATH or a path)."""
     if not isinstance(python, str) or not python.strip():
         raise InterpreterError(f"python {python!r}: give an executable name or absolute path")
@@ -67,14 +74,14 @@ def locate(python):
     return found
 
 
-def _identity(path):
+def _identity(path: str) -> list[object]:
     # The path itself is part of the identity: two links to one binary may
     # behave differently (pyenv shims, alternatives), so each gets its own entry.
     st = os.stat(path)
     return [path, os.path.realpath(path), st.st_mtime_ns, st.st_size]
 
 
-def probe(path, timeout=60):
+def probe(path: str, timeout: float = 60) -> dict[str, Any]:
     """Run the interpreter once and describe it (spawns a process)."""
     try:
         proc = subprocess.run(
@@ -101,7 +108,7 @@ def probe(path, timeout=60):
         ) from None
 
 
-def _read_cache(cache_file):
+def _read_cache(cache_file: str) -> dict[str, Any]:
     try:
         with open(cache_file, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -110,7 +117,8 @@ def _read_cache(cache_file):
         return {}
 
 
-def resolve(python, cache_file=None, prepare=None):
+def resolve(python: str, cache_file: str | None = None,
+            prepare: Callable[[], object] | None = None) -> Interpreter:
     """Describe ``python``; from the cache when its identity is unchanged.
 
     The cache entry also records the real executable's identity, so a shim
@@ -149,7 +157,7 @@ def resolve(python, cache_file=None, prepare=None):
     return _build(python, info)
 
 
-def _requested(key):
+def _requested(key: str) -> object:
     """The path a cache key was made for (a replaced binary's old entries share it)."""
     try:
         return json.loads(key)[0]
@@ -157,7 +165,7 @@ def _requested(key):
         return None
 
 
-def _build(requested, info):
+def _build(requested: str, info: dict[str, Any]) -> Interpreter:
     return Interpreter(
         requested=requested,
         executable=info["executable"],

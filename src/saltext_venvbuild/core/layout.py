@@ -15,6 +15,8 @@ foreign link replaced). The versions directory must be a real directory that
 only root can write to. The venv's lock lives in venvbuild's state directory.
 """
 
+from __future__ import annotations
+
 import hashlib
 import os
 import stat
@@ -30,7 +32,7 @@ from .text import redact
 class VenvPaths:
     """The paths of one managed venv; ``state_dir`` holds its lock."""
 
-    def __init__(self, path, state_dir=None):
+    def __init__(self, path: str, state_dir: str | None = None) -> None:
         self.path = paths_mod.normalize_path(path)
         self.parent, base = os.path.split(self.path)
         self.versions_name = f".{base}.versions"
@@ -38,7 +40,7 @@ class VenvPaths:
         key = hashlib.sha256(self.path.encode()).hexdigest()[:16]
         self.lock_file = os.path.join(state_dir, "locks", f"venv-{key}.lock") if state_dir else None
 
-    def link_target(self):
+    def link_target(self) -> str | None:
         """The versions entry the path's symlink names if it is venvbuild's own link, else None."""
         try:
             target = os.readlink(self.path)
@@ -49,7 +51,7 @@ class VenvPaths:
             return entry
         return None
 
-    def kind(self):
+    def kind(self) -> str:
         """What is at the path: ``absent``, ``managed``, ``link`` (foreign), ``venv``
         (a venv venvbuild did not make), ``dir`` or ``file``."""
         try:
@@ -62,23 +64,23 @@ class VenvPaths:
             return "venv" if os.path.isfile(os.path.join(self.path, "pyvenv.cfg")) else "dir"
         return "file"
 
-    def live_dir(self):
+    def live_dir(self) -> str | None:
         """The venv directory the path stands for (its link's target, or itself), or None."""
-        kind = self.kind()
-        if kind == "managed":
-            target = os.path.join(self.versions_dir, self.link_target())
+        entry = self.link_target()  # read once: the link may change under us
+        if entry is not None:
+            target = os.path.join(self.versions_dir, entry)
             return target if os.path.isdir(target) and not os.path.islink(target) else None
-        if kind == "venv":
+        if self.kind() == "venv":
             return self.path
         return None
 
-    def version_dirs(self, adopted=False):
+    def version_dirs(self, adopted: bool = False) -> list[str]:
         """venvbuild's own venv directories (and with ``adopted`` the kept ones), oldest first."""
         try:
             entries = os.listdir(self.versions_dir)
         except (FileNotFoundError, NotADirectoryError):
             return []
-        dirs = []
+        dirs: list[tuple[float, str]] = []
         for name in entries:
             if names.VERSION_DIR.fullmatch(name) or (adopted and names.ADOPTED_DIR.fullmatch(name)):
                 full = os.path.join(self.versions_dir, name)
@@ -90,7 +92,7 @@ class VenvPaths:
                     dirs.append((st.st_mtime, full))
         return [full for _mtime, full in sorted(dirs)]
 
-    def check_versions_dir(self):
+    def check_versions_dir(self) -> None:
         """Refuse a versions directory that is a symlink or not root's own."""
         try:
             st = os.lstat(self.versions_dir)
@@ -105,7 +107,7 @@ class VenvPaths:
         fsutil.resolve_trusted(self.versions_dir, f"venv {self.path}")
 
 
-def existing_change(paths, adopt):
+def existing_change(paths: VenvPaths, adopt: bool) -> dict[str, str] | None:
     """What installing at ``paths`` does to what is there now (the ``changes`` entry),
     or None; raises InstallError (or SpecError for a path venvbuild may not manage)
     if it refuses. Used by ``test=True`` and real runs alike."""
@@ -136,7 +138,7 @@ def existing_change(paths, adopt):
     )
 
 
-def removal(paths):
+def removal(paths: VenvPaths) -> list[str]:
     """What removing the venv at ``paths`` removes (a list of paths, maybe empty);
     raises InstallError if venvbuild does not manage what is there."""
     paths_mod.check_managed_path(paths.path)

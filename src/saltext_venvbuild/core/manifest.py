@@ -12,6 +12,8 @@ accepts exactly what :meth:`Manifest.render` writes, validates every field
 of a manifest can steer a path or smuggle a line into a lock file.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import hashlib
 import re
@@ -51,7 +53,8 @@ class ManifestError(RepoError):
     """A manifest is malformed, of another format, or not the one asked for."""
 
 
-def check_sha256(value, what="sha256"):
+def check_sha256(value: object, what: str = "sha256") -> str:
+    """``value`` if it is a sha256 (64 lower-case hex digits), else SpecError naming ``what``."""
     if not isinstance(value, str) or not SHA256.fullmatch(value):
         raise SpecError(f"{what} {value!r}: must be 64 lower-case hex digits")
     return value
@@ -59,13 +62,17 @@ def check_sha256(value, what="sha256"):
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Pin:
+    """One pinned distribution and the wheel it installs from; pins sort by name first."""
+
     name: str  # canonical project name
     version: str
     filename: str  # the wheel's file name
     sha256: str
 
     @classmethod
-    def from_wheel(cls, filename, sha256):
+    def from_wheel(cls, filename: str, sha256: str) -> Pin:
+        """The pin of wheel file ``filename`` whose bytes hash to ``sha256``; RepoError
+        for an invalid file name or hash."""
         if not isinstance(filename, str) or not WHEEL_FILE.fullmatch(filename):
             raise RepoError(f"wheel {filename!r}: not a valid wheel file name")
         try:
@@ -77,7 +84,7 @@ class Pin:
         return cls(canonicalize_name(name), str(version), filename, sha256)
 
     @property
-    def path(self):
+    def path(self) -> str:
         """Where the wheel lives below a repo's ``wheels/`` directory: by content."""
         return f"{self.sha256}/{self.filename}"
 
@@ -92,15 +99,21 @@ class ConstraintFile:
 
 @dataclasses.dataclass(frozen=True)
 class Manifest:
+    """A spec's manifest: its venv, spec id and platform, the requirements asked for,
+    the pins with their wheels and the constraints files used. Immutable; equal
+    content renders (and hashes) equally."""
+
     venv_id: str
     spec_id: str
     platform: str
-    requirements: tuple
-    pins: tuple  # of Pin, sorted by name
-    constraint_files: tuple = ()  # of ConstraintFile
+    requirements: tuple[str, ...]
+    pins: tuple[Pin, ...]  # sorted by name
+    constraint_files: tuple[ConstraintFile, ...] = ()
 
     @classmethod
-    def create(cls, venv_id, spec_id, platform, requirements, pins, constraint_files=()):
+    def create(cls, venv_id: str, spec_id: str, platform: str, requirements: typing.Iterable[str],
+               pins: typing.Iterable[Pin], constraint_files: typing.Iterable[ConstraintFile] = ()) -> Manifest:
+        """A manifest with ``pins`` sorted; RepoError if there is none or two name one project."""
         pins = tuple(sorted(pins))
         names = [pin.name for pin in pins]
         dupes = sorted({name for name in names if names.count(name) > 1})
@@ -119,14 +132,16 @@ class Manifest:
                    tuple(sorted(constraint_files, key=lambda c: c.ref)))
 
     @property
-    def filename(self):
+    def filename(self) -> str:
+        """The manifest's file name: ``<venv>-<spec id>.txt``."""
         return manifest_filename(self.venv_id, self.spec_id)
 
-    def versions(self):
+    def versions(self) -> dict[str, str]:
         """``{name: version}`` of every pin."""
         return {pin.name: pin.version for pin in self.pins}
 
-    def render(self):
+    def render(self) -> str:
+        """The manifest's text as published and installed from (the lock file); deterministic."""
         lines = [
             f"# {FORMAT}",
             f"# venv: {self.venv_id}",
@@ -141,10 +156,11 @@ class Manifest:
         return "\n".join(lines) + "\n"
 
     @property
-    def sha256(self):
+    def sha256(self) -> str:
+        """The sha256 of :meth:`render`'s text: what builders publish and targets check."""
         return hashlib.sha256(self.render().encode("utf-8")).hexdigest()
 
-    def check_is(self, venv_id, spec_id, platform, source="manifest"):
+    def check_is(self, venv_id: str, spec_id: str, platform: str, source: str = "manifest") -> Manifest:
         """Raise ManifestError unless this manifest names exactly this venv, spec and platform."""
         wanted = (venv_id, spec_id, platform)
         found = (self.venv_id, self.spec_id, self.platform)
@@ -158,7 +174,7 @@ class Manifest:
         return self
 
     @classmethod
-    def parse(cls, text, source="manifest"):
+    def parse(cls, text: object, source: str = "manifest") -> Manifest:
         """Read a rendered manifest; raise ManifestError naming ``source`` if it is not
         exactly what :meth:`render` writes (it is rendered again and compared)."""
         if not isinstance(text, str):
@@ -187,10 +203,12 @@ class Manifest:
         return manifest
 
     @classmethod
-    def _parse_lines(cls, lines, source):
-        meta = {}
-        requirements, constraint_files, pins = [], [], []
-        wheel = None
+    def _parse_lines(cls, lines: list[str], source: str) -> Manifest:
+        meta: dict[str, str] = {}
+        requirements: list[str] = []
+        constraint_files: list[ConstraintFile] = []
+        pins: list[Pin] = []
+        wheel: str | None = None
         for number, line in enumerate(lines, start=2):
             char = bad_character(line)
             if char is not None:
@@ -249,11 +267,12 @@ class ManifestFormatError(ManifestError):
     """A manifest of another format (an older venvbuild release)."""
 
 
-def manifest_filename(venv_id, spec_id):
+def manifest_filename(venv_id: str, spec_id: str) -> str:
+    """The file name of a spec's manifest: ``<venv>-<spec id>.txt``."""
     return f"{venv_id}-{spec_id}.txt"
 
 
-def diff_versions(old, new):
+def diff_versions(old: typing.Mapping[str, str], new: typing.Mapping[str, str]) -> dict[str, typing.Any]:
     """Compare two ``{name: version}`` maps; empty dict when equal."""
     added = {name: new[name] for name in sorted(set(new) - set(old))}
     removed = {name: old[name] for name in sorted(set(old) - set(new))}
@@ -262,7 +281,7 @@ def diff_versions(old, new):
         for name in sorted(set(old) & set(new))
         if old[name] != new[name]
     }
-    out = {}
+    out: dict[str, typing.Any] = {}
     if added:
         out["added"] = added
     if removed:

@@ -11,11 +11,18 @@ module validates all options before anything runs; the state signatures, the
 SLS formulas and the docs are checked against this table by the tests.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
 import posixpath
 import pwd
 import textwrap
+from typing import Any
+from typing import Callable
+from typing import Collection
+from typing import Mapping
+from typing import Sequence
 
 from . import fsutil
 from . import names
@@ -48,13 +55,13 @@ _SAFE_PREFIXES = frozenset(["--pre"])  # real options that are prefixes of refus
 # -- checks -----------------------------------------------------------------------------
 
 
-def _bool(value, name):
+def _bool(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise SpecError(f"{name} {value!r}: must be true or false (a YAML boolean, not a string)")
     return value
 
 
-def _seconds(value, name):
+def _seconds(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(f"{name} {value!r}: must be a number of seconds")
     if not math.isfinite(value) or value < 0:
@@ -62,28 +69,28 @@ def _seconds(value, name):
     return float(value)
 
 
-def _positive_seconds(value, name):
+def _positive_seconds(value: object, name: str) -> float:
     value = _seconds(value, name)
     if value <= 0:
         raise SpecError(f"{name} {value!r}: must be more than 0 seconds")
     return value
 
 
-def _positive_int(value, name):
+def _positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SpecError(f"{name} {value!r}: must be a whole number of at least 1")
     return value
 
 
-def _choice(choices):
-    def check(value, name):
+def _choice(choices: Sequence[str]) -> Callable[[Any, str], Any]:
+    def check(value: Any, name: str) -> Any:
         if value not in choices:
             raise SpecError(f"{name} {value!r}: must be one of {', '.join(choices)}")
         return value
     return check
 
 
-def _string_list(value, name):
+def _string_list(value: object, name: str) -> list[str] | None:
     """A list of strings (requirements are checked by the spec, which names each)."""
     if value is None:
         return None
@@ -95,11 +102,11 @@ def _string_list(value, name):
     return list(value)
 
 
-def _args(value, name):
+def _args(value: object, name: str) -> tuple[str, ...]:
     return check_args(value, name)
 
 
-def _outside_venv(arg):
+def _outside_venv(arg: str) -> bool:
     """True if ``arg`` (as pip's and uv's parsers read it, abbreviations and short
     clusters included) could install outside the venv."""
     if arg.startswith("--"):
@@ -118,7 +125,7 @@ def _outside_venv(arg):
     return False
 
 
-def _install_args(value, name):
+def _install_args(value: object, name: str) -> tuple[str, ...]:
     args = check_args(value, name)
     previous = None
     for arg in args:
@@ -131,24 +138,24 @@ def _install_args(value, name):
     return args
 
 
-def _env(value, name):
+def _env(value: object, name: str) -> dict[str, str]:
     return check_env(value, name)
 
 
-def _string(value, name):
+def _string(value: object, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SpecError(f"{name} {value!r}: must be a non-empty string")
     return check_text(value, name)
 
 
-def _abs_path(value, name):
+def _abs_path(value: object, name: str) -> str:
     value = _string(value, name)
     if not posixpath.isabs(value) or ".." in value.split("/"):
         raise SpecError(f"{name} {value!r}: must be an absolute path without '..'")
     return posixpath.normpath(value)
 
 
-def _readable_file(value, name):
+def _readable_file(value: object, name: str) -> str:
     value = _abs_path(value, name)
     try:
         with open(value, "rb"):
@@ -159,11 +166,11 @@ def _readable_file(value, name):
     return value
 
 
-def _python(value, name):
+def _python(value: object, name: str) -> str:
     return _string(value, name)
 
 
-def _repo_url(value, name):
+def _repo_url(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise SpecError(f"{name} {value!r}: must be a URL string such as http://build01:8181")
     try:
@@ -172,7 +179,7 @@ def _repo_url(value, name):
         raise SpecError(str(exc)) from None
 
 
-def _minion_id(value, name):
+def _minion_id(value: object, name: str) -> str:
     value = _string(value, name)
     if not names.MINION_ID.fullmatch(value):
         raise SpecError(f"{name} {value!r}: must be one minion id (no globs, commas or spaces); "
@@ -180,18 +187,18 @@ def _minion_id(value, name):
     return value
 
 
-def _target(value, name):
+def _target(value: object, name: str) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(_minion_id(item, name) for item in value)
     return _string(value, name)
 
 
-def _release(value, name):
+def _release(value: object, name: str) -> str:
     return check_venv_id(str(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
                          else value, name)
 
 
-def check_package_names(value, name):
+def check_package_names(value: object, name: str) -> list[str]:
     """A sorted list of distro package names; refuses anything that is not one."""
     if value is None:
         return []
@@ -203,7 +210,7 @@ def check_package_names(value, name):
     return sorted(set(value))
 
 
-def check_facts(value, name="facts_when_changed"):
+def check_facts(value: object, name: str = "facts_when_changed") -> list[dict[str, str]]:
     """``facts_when_changed``: a list of ``{section, option, value}``."""
     if value is None:
         return []
@@ -223,20 +230,20 @@ def check_facts(value, name="facts_when_changed"):
     return out
 
 
-def _facts_dest(value, name):
+def _facts_dest(value: object, name: str) -> str:
     if not isinstance(value, str) or not names.SIMPLE.fullmatch(value):
         raise SpecError(f"{name} {value!r}: use letters, digits, '.', '_' and '-' (a file name)")
     return value
 
 
-def _user(value, name):
+def _user(value: object, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise SpecError(f"{name} {value!r}: must be a user name")
     _passwd(value, name)
     return str(value)
 
 
-def _passwd(user, name="repo_user"):
+def _passwd(user: str | int, name: str = "repo_user") -> pwd.struct_passwd:
     try:
         if str(user).isdigit():
             return pwd.getpwuid(int(user))
@@ -246,14 +253,14 @@ def _passwd(user, name="repo_user"):
                         "repo_group instead") from None
 
 
-def _group(value, name):
+def _group(value: object, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise SpecError(f"{name} {value!r}: must be a group name")
     fsutil.group_id(value, name)
     return str(value)
 
 
-def repo_gid(repo_user, repo_group):
+def repo_gid(repo_user: str | int | None, repo_group: str | int | None) -> int | None:
     """The gid that gets read access to the repo: ``repo_group``, else ``repo_user``'s
     primary group; None when neither is set (the repo is world-readable)."""
     if repo_group is not None:
@@ -265,14 +272,17 @@ def repo_gid(repo_user, repo_group):
 
 @dataclasses.dataclass(frozen=True)
 class Option:
+    """One option: its name, its default, its check and whether it matters to a build;
+    ``doc`` is its description for the docs and the state's docstring."""
+
     name: str
-    default: object
-    check: object  # (value, name) -> normalized value; raises SpecError
+    default: Any
+    check: Callable[[Any, str], Any]  # (value, name) -> normalized value; raises SpecError
     build: bool  # matters to a build (wheels_built, builder.sls)
     doc: str
 
 
-def _opt(name, default, check, build, doc):
+def _opt(name: str, default: Any, check: Callable[[Any, str], Any], build: bool, doc: str) -> Option:
     return Option(name, default, check, build, doc)
 
 
@@ -377,7 +387,7 @@ OPTIONS = {option.name: option for option in TABLE}
 BUILD_OPTIONS = tuple(option.name for option in TABLE if option.build)
 
 
-def parameter_docs(names=None, indent=4, width=96):
+def parameter_docs(names: Collection[str] | None = None, indent: int = 4, width: int = 96) -> str:
     """The Salt-style parameter list of ``names`` (default: every option), for
     docstrings: each name, then its description indented below it."""
     lines = []
@@ -390,7 +400,7 @@ def parameter_docs(names=None, indent=4, width=96):
     return "\n".join(lines) + "\n"
 
 
-def validate(values, config_repo_path=DEFAULT_REPO_PATH):
+def validate(values: Mapping[str, Any], config_repo_path: str = DEFAULT_REPO_PATH) -> dict[str, Any]:
     """Check and default every option of ``values`` (unknown keys are refused).
 
     Keys starting with ``__`` (Salt's ``__pub_*``) are ignored. A value of
@@ -403,7 +413,7 @@ def validate(values, config_repo_path=DEFAULT_REPO_PATH):
             f"venvbuild: unknown argument(s) {', '.join(map(str, unknown))}; "
             f"known ones are {', '.join(sorted(OPTIONS))}"
         )
-    opts = {}
+    opts: dict[str, Any] = {}
     for option in TABLE:
         value = values.get(option.name)
         if value is None:

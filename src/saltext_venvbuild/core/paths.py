@@ -7,6 +7,8 @@ system directory, anything inside a system tree, a top-level directory or a
 home directory, and judges a path by where its parent's symlinks lead.
 """
 
+from __future__ import annotations
+
 import os
 import posixpath
 import pwd
@@ -22,11 +24,11 @@ _SYSTEM_DIRS = frozenset(
 _SYSTEM_TREES = tuple(
     ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr/bin", "/usr/include", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libexec", "/usr/sbin", "/usr/share", "/usr/src", "/var/log", "/var/mail", "/var/spool"]
 )
-def _under(path, tree):
+def _under(path: str, tree: str) -> bool:
     return path == tree or path.startswith(tree + "/")
 
 
-def _home_owner(path):
+def _home_owner(path: str) -> str | None:
     """The user whose home directory is ``path``, or None (reads the passwd database)."""
     try:
         entries = pwd.getpwall()
@@ -39,7 +41,7 @@ def _home_owner(path):
     return None
 
 
-def normalize_path(path, what="venv path"):
+def normalize_path(path: object, what: str = "venv path") -> str:
     """``path`` normalized, if it is an absolute path string with no ``..`` and no
     control character and not a system directory itself; else SpecError.
 
@@ -62,7 +64,7 @@ def normalize_path(path, what="venv path"):
     return norm
 
 
-def check_managed_path(path, what="venv path"):
+def check_managed_path(path: object, what: str = "venv path") -> str:
     """Return ``path`` normalized, or raise SpecError if it is unsafe to manage.
 
     A managed path must be absolute, free of ``..``, at least two levels deep,
@@ -102,5 +104,5 @@ def check_managed_path(path, what="venv path"):
     return norm
 
 
-def _via(candidate, norm):
+def _via(candidate: str, norm: str) -> str:
     return "" if candidate == norm else f" (it resolves to {candidate})"

@@ -7,37 +7,50 @@ manifest when one is available: the same answer serves the no-op check, the
 ``test=True`` prediction and the changes a real run reports.
 """
 
+from __future__ import annotations
+
 import dataclasses
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Collection
+from typing import Iterable
 
 from .manifest import diff_versions
 from .stamp import python_record
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+    from .manifest import Manifest
+    from .spec import VenvSpec
+    from .stamp import Stamp
 
 
 @dataclasses.dataclass(frozen=True)
 class Found:
     """What is at the venv's path now."""
 
-    stamp: object = None  # the live venv's Stamp, or None
+    stamp: Stamp | None = None  # the live venv's
     alive: bool = True  # its bin/python still exists
-    existing: dict = None  # a venv or directory venvbuild did not make (layout.existing_change)
+    # a venv or directory venvbuild did not make (layout.existing_change)
+    existing: dict[str, str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Wants:
     """What the run asks for."""
 
-    spec: object  # VenvSpec
-    interpreter: object  # Interpreter
-    symlink_pkgs: tuple = ()
-    install_pkgs: tuple = ()  # symlinked packages are ensured too
+    spec: VenvSpec
+    interpreter: Interpreter
+    symlink_pkgs: tuple[str, ...] = ()
+    install_pkgs: tuple[str, ...] = ()  # symlinked packages are ensured too
     rebuild: bool = False
 
 
-def _same(stamp_value, wanted):
+def _same(stamp_value: Iterable[str] | None, wanted: Iterable[str] | None) -> bool:
     return sorted(stamp_value or []) == sorted(wanted or [])
 
 
-def is_current(found, wants, manifest_sha256=None):
+def is_current(found: Found, wants: Wants, manifest_sha256: str | None = None) -> bool:
     """True when the installed venv already is ``wants.spec`` built by its
     interpreter, with the same distro packages linked in and ensured.
 
@@ -58,7 +71,7 @@ def is_current(found, wants, manifest_sha256=None):
     return manifest_sha256 is None or stamp.manifest_sha256 == manifest_sha256
 
 
-def _list_diff(old, new):
+def _list_diff(old: Collection[str], new: Collection[str]) -> dict[str, list[str]]:
     out = {}
     if set(new) - set(old):
         out["added"] = sorted(set(new) - set(old))
@@ -67,7 +80,7 @@ def _list_diff(old, new):
     return out
 
 
-def changes(found, wants, manifest=None):
+def changes(found: Found, wants: Wants, manifest: Manifest | None = None) -> dict[str, Any]:
     """The ``changes`` dict of installing ``wants`` over what was ``found``.
 
     ``packages`` (installed versions) is present only when the manifest is
@@ -76,7 +89,7 @@ def changes(found, wants, manifest=None):
     repaired; one venvbuild did not make is moved aside (``existing``).
     """
     stamp, spec = found.stamp, wants.spec
-    out = {}
+    out: dict[str, Any] = {}
     if found.existing:
         out["existing"] = found.existing
     if stamp is not None and not found.alive:

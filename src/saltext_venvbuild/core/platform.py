@@ -9,6 +9,8 @@ The key names a directory of the repo, so it is lower-case and free of
 separators: ``debian-12-x86_64-cp311``.
 """
 
+from __future__ import annotations
+
 import re
 
 from .errors import SpecError
@@ -19,7 +21,7 @@ _UNSAFE = re.compile(r"[^a-z0-9._]+")
 _MAJOR_MINOR = frozenset(["ubuntu"])
 
 
-def _part(value, what):
+def _part(value: object, what: str) -> str:
     text = _UNSAFE.sub("_", str(value or "").strip().lower()).strip("_")
     if not text:
         raise SpecError(
@@ -29,7 +31,8 @@ def _part(value, what):
     return text
 
 
-def key_release(distro, osrelease, osmajorrelease=None):
+def key_release(distro: str | None, osrelease: str | None,
+                osmajorrelease: int | str | None = None) -> str:
     """The release part of the key: ``major.minor`` on Ubuntu, else the major version.
 
     ``osrelease``/``osmajorrelease`` are Salt's grains; a release with no
@@ -45,7 +48,7 @@ def key_release(distro, osrelease, osmajorrelease=None):
     return head if head.isdigit() else text
 
 
-def platform_key(distro, release, arch, interpreter_tag):
+def platform_key(distro: str, release: str, arch: str, interpreter_tag: str) -> str:
     """Join the four parts into a key such as ``debian-12-x86_64-cp311``."""
     return "-".join(
         [
@@ -57,7 +60,7 @@ def platform_key(distro, release, arch, interpreter_tag):
     )
 
 
-def check_key(key, what="platform"):
+def check_key(key: object, what: str = "platform") -> str:
     """``key`` if it has the form of a platform key, else SpecError."""
     if not isinstance(key, str) or not PLATFORM_KEY.fullmatch(key):
         raise SpecError(f"{what} {key!r}: not a platform key like 'debian-12-x86_64-cp311'")

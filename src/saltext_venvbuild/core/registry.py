@@ -4,6 +4,8 @@ A JSON map of venv path to venv id in venvbuild's state directory, written only
 when a venv is installed or removed.
 """
 
+from __future__ import annotations
+
 import json
 import os
 
@@ -14,11 +16,12 @@ from .layout import VenvPaths
 from .manifest import Manifest
 
 
-def _file(state_dir):
+def _file(state_dir: str) -> str:
     return os.path.join(state_dir, "venvs.json")
 
 
-def read(state_dir):
+def read(state_dir: str) -> dict[str, str]:
+    """``{venv path: venv id}`` of the registered venvs; empty if the file is missing or unreadable."""
     try:
         data = json.loads(fsutil.read_text(_file(state_dir)) or "{}")
         return data if isinstance(data, dict) else {}
@@ -26,7 +29,7 @@ def read(state_dir):
         return {}
 
 
-def register(state_dir, path, venv_id):
+def register(state_dir: str, path: str, venv_id: str | None) -> None:
     """Record ``path`` as venv ``venv_id``; ``venv_id`` None forgets it."""
     data = read(state_dir)
     if venv_id is None:
@@ -36,9 +39,9 @@ def register(state_dir, path, venv_id):
     fsutil.atomic_write(_file(state_dir), json.dumps(data, indent=1, sort_keys=True), 0o600)
 
 
-def wheels_in_use(state_dir):
+def wheels_in_use(state_dir: str) -> set[str]:
     """sha256s of the wheels of every kept venv version of every registered venv."""
-    shas = set()
+    shas: set[str] = set()
     for path in read(state_dir):
         try:
             paths = VenvPaths(path)

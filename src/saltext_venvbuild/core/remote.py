@@ -18,6 +18,8 @@ the caller's deadline allows, and at most ``ATTEMPTS`` times; what never
 succeeds is an error naming the URL and the last failure.
 """
 
+from __future__ import annotations
+
 import contextlib
 import hashlib
 import logging
@@ -25,6 +27,16 @@ import os
 import tempfile
 import time
 import urllib.parse
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import BinaryIO
+from typing import Callable
+from typing import Collection
+from typing import ContextManager
+from typing import Iterable
+from typing import Iterator
+from typing import Literal
+from typing import overload
 
 import requests
 
@@ -38,6 +50,18 @@ from .manifest import manifest_filename
 from .repo import location
 from .text import redact
 
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from .manifest import ManifestId
+    from .manifest import Pin
+    from .spec import VenvSpec
+
+    class _Clock(Protocol):
+        def monotonic(self) -> float: ...
+
+        def sleep(self, seconds: float, /) -> None: ...
+
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 5  # per request, as the role's retries
@@ -46,7 +70,7 @@ ATTEMPT_TIMEOUT = 30.0  # seconds to connect or between bytes of one response
 _RETRY_STATUS = frozenset([408, 425, 429, 500, 502, 503, 504])
 
 
-def check_repo_url(url, what="repo_url"):
+def check_repo_url(url: object, what: str = "repo_url") -> str:
     """An ``http(s)://host[:port][/path]`` URL, without query or fragment."""
     if not isinstance(url, str):
         raise RepoError(f"{what} {url!r}: must be a URL string such as http://build01:8181")
@@ -62,42 +86,48 @@ def check_repo_url(url, what="repo_url"):
     return url
 
 
-def _base(repo_url):
+def _base(repo_url: str) -> str:
     return repo_url.rstrip("/")
 
 
-def manifest_url(repo_url, platform, venv_id, spec_id, release=None):
+def manifest_url(repo_url: str, platform: str, venv_id: str, spec_id: str,
+                 release: str | None = None) -> str:
+    """The URL of a spec's manifest in the repo served at ``repo_url``."""
     return (f"{_base(repo_url)}/{location(platform, release)}/manifests/"
             f"{manifest_filename(venv_id, spec_id)}")
 
 
-def wheels_url(repo_url, platform, release=None):
+def wheels_url(repo_url: str, platform: str, release: str | None = None) -> str:
+    """The URL of a platform's ``wheels/`` directory, ending in ``/`` (a :attr:`Pin.path` follows)."""
     return f"{_base(repo_url)}/{location(platform, release)}/wheels/"
 
 
 class Http:
     """GETs with retries against one deadline; ``ca_bundle`` verifies HTTPS."""
 
-    def __init__(self, ca_bundle=None, deadline=None, clock=time, session=None):
-        self.verify = ca_bundle if ca_bundle else True
+    def __init__(self, ca_bundle: str | None = None, deadline: float | None = None, clock: _Clock = time,
+                 session: requests.Session | None = None) -> None:
+        self.verify: str | bool = ca_bundle if ca_bundle else True
         self.clock = clock
         self.deadline = deadline  # clock.monotonic() value, or None: ATTEMPTS only
         self.session = session or requests.Session()
         self.bytes_downloaded = 0
 
-    def close(self):
+    def close(self) -> None:
+        """Close the session and its connections."""
         self.session.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Http:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def remaining(self):
+    def remaining(self) -> float | None:
+        """Seconds left until the deadline (negative once past it); None without a deadline."""
         return None if self.deadline is None else self.deadline - self.clock.monotonic()
 
-    def _attempts(self, url, what):
+    def _attempts(self, url: str, what: str) -> Iterator[int]:
         """Yield attempt numbers, sleeping with backoff between them; the caller
         ``break``s on success. Raises UnreachableError when attempts or time run out."""
         delay = BACKOFF
@@ -110,13 +140,13 @@ class Http:
             self.clock.sleep(delay)
             delay *= 2
 
-    def _timeout(self):
+    def _timeout(self) -> float:
         left = self.remaining()
         if left is None:
             return ATTEMPT_TIMEOUT
         return max(1.0, min(ATTEMPT_TIMEOUT, left))
 
-    def _get(self, url, stream=False):
+    def _get(self, url: str, stream: bool = False) -> requests.Response:
         try:
             return self.session.get(url, timeout=self._timeout(), verify=self.verify,
                                     stream=stream)
@@ -127,7 +157,13 @@ class Http:
                 "in that CA)"
             ) from None
 
-    def get_text(self, url, what, missing_ok=True, limit=MAX_BYTES):
+    @overload
+    def get_text(self, url: str, what: str, missing_ok: Literal[False], limit: int = ...) -> str: ...
+
+    @overload
+    def get_text(self, url: str, what: str, missing_ok: bool = ..., limit: int = ...) -> str | None: ...
+
+    def get_text(self, url: str, what: str, missing_ok: bool = True, limit: int = MAX_BYTES) -> str | None:
         """The body of ``url`` as text; None on 404 if ``missing_ok``."""
         last = "no attempt"
         for _attempt in self._attempts(url, what):
@@ -152,7 +188,7 @@ class Http:
         raise UnreachableError(f"{what} {redact(url)}: repo unreachable ({last}) after "
                                f"{ATTEMPTS} attempts or the time allowed")
 
-    def download(self, url, directory, filename, sha256, what):
+    def download(self, url: str, directory: str, filename: str, sha256: str, what: str) -> str:
         """Stream ``url`` into ``directory/filename`` if its bytes hash to ``sha256``.
 
         Returns the path. Truncated or failed transfers are retried; bytes that
@@ -194,7 +230,7 @@ class Http:
         raise UnreachableError(f"{what} {redact(url)}: download failed ({last}) after "
                                f"{ATTEMPTS} attempts or the time allowed")
 
-    def _stream(self, url, out, what):
+    def _stream(self, url: str, out: BinaryIO, what: str) -> tuple[str, int, int | None]:
         resp = self._get(url, stream=True)
         with resp:
             if resp.status_code in _RETRY_STATUS or resp.status_code == 404:
@@ -222,7 +258,7 @@ _TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
               requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
-def _describe(exc):
+def _describe(exc: BaseException) -> str:
     text = str(exc)
     for cls in (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout,
                 requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
@@ -231,8 +267,9 @@ def _describe(exc):
     return redact(text)[:300]
 
 
-def _read_limited(resp, limit, what):
-    chunks, size = [], 0
+def _read_limited(resp: requests.Response, limit: int, what: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
     for block in resp.iter_content(1 << 16):
         size += len(block)
         if size > limit:
@@ -241,7 +278,7 @@ def _read_limited(resp, limit, what):
     return b"".join(chunks)
 
 
-def fetch_manifest(http, url, want):
+def fetch_manifest(http: Http, url: str, want: ManifestId | VenvSpec) -> Manifest | None:
     """The manifest ``want`` names (its ``venv_id``, ``spec_id`` and ``platform``: a
     VenvSpec or a ManifestId) at ``url``; None if the repo answers 404 (not built yet).
 
@@ -256,7 +293,8 @@ def fetch_manifest(http, url, want):
         want.venv_id, want.spec_id, want.platform, source=redact(url))
 
 
-def wait_for_manifest(http, url, want, interval=5.0, hint="", on_poll=None):
+def wait_for_manifest(http: Http, url: str, want: ManifestId | VenvSpec, interval: float = 5.0, hint: str = "",
+                      on_poll: Callable[[Manifest | None], Any] | None = None) -> Manifest:
     """Fetch the manifest at ``url``, polling until it exists or the deadline passes.
 
     ``on_poll(manifest_or_None)`` may return False to keep waiting for a manifest
@@ -286,17 +324,19 @@ class WheelCache:
     removes a wheel an install is about to use.
     """
 
-    def __init__(self, directory):
+    def __init__(self, directory: str) -> None:
         self.directory = directory
 
-    def using(self):
+    def using(self) -> ContextManager[bool]:
+        """The cache's shared lock, to hold while fetching and installing (a context manager)."""
         fsutil.ensure_dir(self.directory, "venvbuild wheel cache", 0o700)
         return fsutil.file_lock(os.path.join(self.directory, ".lock"), shared=True)
 
-    def path(self, pin):
+    def path(self, pin: Pin) -> str:
+        """Where ``pin``'s wheel is cached (or would be)."""
         return os.path.join(self.directory, pin.sha256, pin.filename)
 
-    def lookup(self, pin):
+    def lookup(self, pin: Pin) -> str | None:
         """The cached file of ``pin`` if its bytes still hash right, else None."""
         path = self.path(pin)
         try:
@@ -307,7 +347,7 @@ class WheelCache:
         fsutil.remove_tree(path)  # damaged: fetched again
         return None
 
-    def fetch(self, http, base_url, pins):
+    def fetch(self, http: Http, base_url: str, pins: Iterable[Pin]) -> dict[str, str]:
         """``{sha256: path}`` of every pin, downloading what the cache lacks."""
         fsutil.ensure_dir(self.directory, "venvbuild wheel cache", 0o700)
         out = {}
@@ -322,7 +362,7 @@ class WheelCache:
             out[pin.sha256] = path
         return out
 
-    def prune(self, keep):
+    def prune(self, keep: Callable[[], Collection[str]]) -> int | None:
         """Remove cached wheels whose sha256 is not in ``keep`` (a callable returning
         the set in use); return how many, or None when an install is busy."""
         try:

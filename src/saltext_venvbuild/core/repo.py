@@ -16,8 +16,11 @@ checked (:mod:`fsutil`), so a user who can write in the repo is an error, not
 a way in.
 """
 
+from __future__ import annotations
+
 import os
 import tempfile
+from typing import ContextManager
 
 from . import fsutil
 from . import names
@@ -34,7 +37,7 @@ from .manifest import manifest_filename
 from .spec import check_venv_id
 
 
-def location(platform, release=None):
+def location(platform: str, release: str | None = None) -> str:
     """The repo-relative directory of a platform: ``[<release>/]<platform>``."""
     return f"{release}/{platform}" if release else platform
 
@@ -42,7 +45,7 @@ def location(platform, release=None):
 class RepoLayout:
     """Paths of one platform of a repo; ``group`` is the gid that may read it."""
 
-    def __init__(self, root, platform, release=None, group=None):
+    def __init__(self, root: str, platform: str, release: str | None = None, group: int | None = None) -> None:
         self.root = paths.normalize_path(root, "repo_path")
         self.platform = platform_mod.check_key(platform)
         self.release = None if release is None else check_venv_id(release, "release")
@@ -54,23 +57,28 @@ class RepoLayout:
         self.staging_dir = os.path.join(self.platform_dir, ".staging")
 
     @property
-    def dir_mode(self):
+    def dir_mode(self) -> int:
+        """The mode of the repo's public directories: ``0755``, ``0750`` with a group."""
         return 0o755 if self.group is None else 0o750
 
     @property
-    def file_mode(self):
+    def file_mode(self) -> int:
+        """The mode of published files: ``0644``, ``0640`` with a group."""
         return 0o644 if self.group is None else 0o640
 
-    def manifest_path(self, venv_id, spec_id):
+    def manifest_path(self, venv_id: str, spec_id: str) -> str:
+        """Where the manifest of a spec is published on this platform."""
         return os.path.join(self.manifests_dir, manifest_filename(venv_id, spec_id))
 
-    def wheel_path(self, pin):
+    def wheel_path(self, pin: Pin) -> str:
+        """Where ``pin``'s wheel is stored: ``wheels/<sha256>/<file>``."""
         return os.path.join(self.wheels_dir, pin.sha256, pin.filename)
 
-    def lock(self, name):
+    def lock(self, name: str) -> ContextManager[bool]:
+        """An exclusive lock of this platform called ``name``, waited for (a context manager)."""
         return fsutil.file_lock(os.path.join(self.locks_dir, f"{name}.lock"))
 
-    def ensure_dirs(self):
+    def ensure_dirs(self) -> None:
         """Create (or check) the repo's directories; only root may write in any of them."""
         what = f"repo {self.root}"
         paths.check_managed_path(self.root, "repo_path")
@@ -89,12 +97,12 @@ class RepoLayout:
             raise RepoError(f"{what}: cannot create {exc.filename or 'its directories'}: "
                             f"{exc.strerror}; check repo_path") from None
 
-    def staging(self, prefix):
+    def staging(self, prefix: str) -> str:
         """A private directory on the repo's filesystem, for building before publishing."""
         self.ensure_dirs()
         return tempfile.mkdtemp(prefix=f"{prefix}-", dir=self.staging_dir)
 
-    def read_manifest(self, venv_id, spec_id, ignore_unreadable=False):
+    def read_manifest(self, venv_id: str, spec_id: str, ignore_unreadable: bool = False) -> Manifest | None:
         """The published manifest of a spec, or None if there is none.
 
         A manifest of an older format is treated as absent (the spec is built
@@ -122,17 +130,17 @@ class RepoLayout:
                 return None
             raise RepoError(f"{exc}; run the build with wheels_rebuild: true to replace it") from None
 
-    def missing_wheels(self, manifest):
+    def missing_wheels(self, manifest: Manifest) -> list[str]:
         """File names of the manifest's wheels that are not stored (or not as hashed)."""
         return [pin.filename for pin in manifest.pins if not self._stored(pin)]
 
-    def _stored(self, pin):
+    def _stored(self, pin: Pin) -> bool:
         try:
             return fsutil.sha256_file(self.wheel_path(pin)) == pin.sha256
         except (OSError, UnsafePathError):
             return False
 
-    def publish_wheels(self, built_dir):
+    def publish_wheels(self, built_dir: str) -> tuple[list[Pin], list[str]]:
         """Store every wheel of ``built_dir`` by its content; return ``(pins, new)``.
 
         A wheel whose bytes are already stored is not copied again. A stored
@@ -140,7 +148,8 @@ class RepoLayout:
         ``new`` lists the file names of wheels that were not stored before.
         """
         self.ensure_dirs()
-        pins, new = [], []
+        pins: list[Pin] = []
+        new: list[str] = []
         for filename in sorted(os.listdir(built_dir)):
             if not filename.endswith(".whl"):
                 continue
@@ -158,7 +167,7 @@ class RepoLayout:
             new.append(filename)
         return pins, new
 
-    def publish_manifest(self, manifest):
+    def publish_manifest(self, manifest: Manifest) -> None:
         """Publish ``manifest`` atomically, after checking it reads back as itself."""
         text = manifest.render()
         if Manifest.parse(text, source=f"manifest {manifest.filename}") != manifest:
@@ -168,12 +177,13 @@ class RepoLayout:
         fsutil.atomic_write(self.manifest_path(manifest.venv_id, manifest.spec_id), text,
                             self.file_mode, self.group)
 
-    def remove_staging(self, path):
+    def remove_staging(self, path: str) -> None:
+        """Remove a directory :meth:`staging` made, with everything in it."""
         fsutil.remove_tree(path)
 
-    def manifest_hashes(self):
+    def manifest_hashes(self) -> dict[str, str]:
         """``{"<venv>-<spec>": sha256}`` of every readable manifest of this platform."""
-        out = {}
+        out: dict[str, str] = {}
         try:
             entries = os.listdir(self.manifests_dir)
         except OSError:
@@ -191,7 +201,7 @@ class RepoLayout:
         return out
 
 
-def _keys_in(base):
+def _keys_in(base: str) -> set[str]:
     try:
         entries = os.listdir(base)
     except OSError:
@@ -200,7 +210,7 @@ def _keys_in(base):
             if names.PLATFORM_KEY.fullmatch(n) and os.path.isdir(os.path.join(base, n, "manifests"))}
 
 
-def list_locations(root):
+def list_locations(root: str) -> dict[str, str]:
     """``{location: platform}`` of every platform directory under ``root``
     (``<platform>`` or ``<release>/<platform>``)."""
     if not os.path.lexists(root):
@@ -217,10 +227,10 @@ def list_locations(root):
     return dict(sorted(found.items()))
 
 
-def published_manifests(root):
+def published_manifests(root: str) -> dict[str, str]:
     """``{"<location>/<venv>-<spec>": sha256}`` of every manifest in the repo at ``root``:
     what a builder publishes in the mine so targets can authenticate what they fetch."""
-    out = {}
+    out: dict[str, str] = {}
     for loc, key in list_locations(root).items():
         release = loc.rsplit("/", 1)[0] if "/" in loc else None
         try:
@@ -232,6 +242,6 @@ def published_manifests(root):
     return out
 
 
-def list_platforms(root):
+def list_platforms(root: str) -> list[str]:
     """Platform keys with a manifests directory under ``root`` or a release level below it."""
     return sorted(set(list_locations(root).values()))

@@ -7,6 +7,8 @@ goes to a log readable by root only, with credentials in URLs hidden; the tail
 goes into the error message.
 """
 
+from __future__ import annotations
+
 import contextlib
 import dataclasses
 import logging
@@ -14,6 +16,7 @@ import os
 import signal
 import subprocess
 import time
+from typing import Sequence
 
 from . import fsutil
 from .text import redact
@@ -24,14 +27,14 @@ log = logging.getLogger(__name__)
 _GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 
 
-def tail(text, lines=25, chars=3000):
+def tail(text: str, lines: int = 25, chars: int = 3000) -> str:
     """The last lines of ``text``, credentials hidden (before cutting, so a cut
     can never split a URL's userinfo from its scheme)."""
     kept = "\n".join(redact(text).rstrip().splitlines()[-lines:])
     return kept[-chars:]
 
 
-def _stop_group(proc):
+def _stop_group(proc: subprocess.Popen[str]) -> None:
     """Stop ``proc`` and everything it started (its session)."""
     for sig, wait in ((signal.SIGTERM, _GRACE), (signal.SIGKILL, _GRACE)):
         with contextlib.suppress(ProcessLookupError):
@@ -52,14 +55,14 @@ class Command:
     working directory, and how long it may take (``timeout`` seconds, set by the
     option ``timeout_option``, which an error names)."""
 
-    argv: list
-    env: dict = None
-    cwd: str = None
-    timeout: float = None
+    argv: Sequence[object]  # each is passed as str(arg)
+    env: dict[str, str] | None = None
+    cwd: str | None = None
+    timeout: float | None = None
     timeout_option: str = ""
 
 
-def run(command, error, what, log_path=None):
+def run(command: Command, error: type[Exception], what: str, log_path: str | None = None) -> str:
     """Run ``command``; on failure raise ``error`` with ``what`` and the output's tail.
 
     The whole output goes to ``log_path`` (appended) when given, so the comment

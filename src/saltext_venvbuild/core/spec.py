@@ -7,12 +7,19 @@ constraints, build arguments, platform key) and nothing that does not
 (install arguments, environment variables, the install tool).
 """
 
+from __future__ import annotations
+
 import dataclasses
 import hashlib
 import json
 import posixpath
 import re
 import urllib.parse
+from typing import Any
+from typing import Iterable
+from typing import Mapping
+from typing import Sequence
+from typing import TypeVar
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement
@@ -34,8 +41,10 @@ _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 # The role's constraint-file entries: "--constraint URL", "-c PATH", "-c=URL".
 _CONSTRAINT_FILE = re.compile(r"^(?:-c|--constraint)(?: +|=)(?P<ref>\S+)$")
 
+_T = TypeVar("_T")
 
-def check_venv_id(venv_id, what="venv id"):
+
+def check_venv_id(venv_id: object, what: str = "venv id") -> str:
     """A name used in file names and URLs: the venv id, a release name."""
     if not isinstance(venv_id, str) or not names.VENV_ID.fullmatch(venv_id):
         raise SpecError(
@@ -45,13 +54,14 @@ def check_venv_id(venv_id, what="venv id"):
     return venv_id
 
 
-def check_spec_id(spec_id, what="spec id"):
+def check_spec_id(spec_id: object, what: str = "spec id") -> str:
+    """``spec_id`` if it has the form of a spec id (16 lower-case hex digits), else SpecError."""
     if not isinstance(spec_id, str) or not names.SPEC_ID.fullmatch(spec_id):
         raise SpecError(f"{what} {spec_id!r}: must be {SPEC_ID_LENGTH} lower-case hex digits")
     return spec_id
 
 
-def normalize_requirement(text, what="package"):
+def normalize_requirement(text: object, what: str = "package") -> str:
     """Return the canonical PEP 508 form of one requirement string.
 
     Names are canonicalized (``PyMySQL`` -> ``pymysql``), specifiers sorted, and
@@ -83,7 +93,7 @@ def normalize_requirement(text, what="package"):
     return _render(req)
 
 
-def normalize_constraint(text, what="constraint"):
+def normalize_constraint(text: object, what: str = "constraint") -> str:
     """A constraint: a requirement (see :func:`normalize_requirement`) or a
     constraints file, ``-c <ref>`` / ``--constraint <ref>`` where ``<ref>`` is
     an ``http(s)://`` URL or an absolute path; the latter is returned as
@@ -95,7 +105,7 @@ def normalize_constraint(text, what="constraint"):
     return normalize_requirement(text, what)
 
 
-def check_constraint_ref(ref, what="constraint"):
+def check_constraint_ref(ref: str, what: str = "constraint") -> str:
     """An ``http(s)`` URL or an absolute local path of a constraints file."""
     check_text(ref, what)
     parsed = urllib.parse.urlsplit(ref)
@@ -112,10 +122,10 @@ def check_constraint_ref(ref, what="constraint"):
     return posixpath.normpath(ref)
 
 
-def constraint_file_ref(entry):
+def constraint_file_ref(entry: str) -> str | None:
     """The URL or path of a normalized ``-c <ref>`` constraint, else None."""
     return entry[3:] if entry.startswith("-c ") else None
-def _vcs_to_pep508(text, what):
+def _vcs_to_pep508(text: str, what: str) -> str:
     """``git+URL@REF#egg=name&subdirectory=x`` -> ``name @ git+URL@REF#subdirectory=x``."""
     url, _, fragment = text.partition("#")
     params = [p for p in fragment.split("&") if p]
@@ -129,13 +139,13 @@ def _vcs_to_pep508(text, what):
     return f"{eggs[0]} @ {url}{'#' + rest if rest else ''}"
 
 
-def _render(req):
+def _render(req: Requirement) -> str:
     """A canonical text of ``req`` that does not depend on the packaging version.
 
     Spec ids hash this text on builders and targets alike, which may run
     different releases of packaging; its own ``str()`` has changed over time.
     """
-    out = canonicalize_name(req.name)
+    out: str = canonicalize_name(req.name)
     if req.extras:
         out += "[" + ",".join(sorted(canonicalize_name(e) for e in req.extras)) + "]"
     if req.url:
@@ -147,18 +157,18 @@ def _render(req):
     return out
 
 
-def normalize_requirements(items, what="package"):
+def normalize_requirements(items: Iterable[object] | None, what: str = "package") -> tuple[str, ...]:
     """Normalize a list of requirements: canonical, de-duplicated, sorted."""
     return tuple(sorted({normalize_requirement(item, what) for item in _as_list(items, what)}))
 
 
-def normalize_constraints(items, what="constraint"):
+def normalize_constraints(items: Iterable[object] | None, what: str = "constraint") -> tuple[str, ...]:
     """Normalize a list of constraints (requirements and ``-c`` files): canonical,
     de-duplicated, sorted."""
     return tuple(sorted({normalize_constraint(item, what) for item in _as_list(items, what)}))
 
 
-def _as_list(items, what):
+def _as_list(items: Any, what: str) -> list[Any]:
     if items is None:
         return []
     if isinstance(items, (str, bytes, dict)) or not hasattr(items, "__iter__"):
@@ -166,7 +176,7 @@ def _as_list(items, what):
     return list(items)
 
 
-def check_args(args, what):
+def check_args(args: object, what: str) -> tuple[str, ...]:
     """Validate a list of command-line arguments (no shell, one token each)."""
     if args is None:
         return ()
@@ -192,7 +202,7 @@ def check_args(args, what):
     return tuple(out)
 
 
-def check_env(env, what):
+def check_env(env: object, what: str) -> dict[str, str]:
     """Validate an environment mapping: names as the shell knows them, scalar values."""
     if env is None:
         return {}
@@ -213,7 +223,8 @@ def check_env(env, what):
     return out
 
 
-def check_choice(value, choices, what):
+def check_choice(value: _T, choices: Sequence[str], what: str) -> _T:
+    """``value`` if it is one of ``choices``, else SpecError naming ``what``."""
     if value not in choices:
         raise SpecError(f"{what} {value!r}: must be one of {', '.join(choices)}")
     return value
@@ -229,15 +240,15 @@ class VenvSpec:
     """What decides a venv's wheels. Immutable; ``spec_id`` is its content hash."""
 
     venv_id: str
-    requirements: tuple
-    constraints: tuple  # requirements and "-c <ref>" constraints files
-    global_constraints: tuple
-    build_args: tuple  # default_build_args + build_args
+    requirements: tuple[str, ...]
+    constraints: tuple[str, ...]  # requirements and "-c <ref>" constraints files
+    global_constraints: tuple[str, ...]
+    build_args: tuple[str, ...]  # default_build_args + build_args
     platform: str
-    build_requirements: tuple = DEFAULT_BUILD_REQUIREMENTS  # + build_requirements_extra
+    build_requirements: tuple[str, ...] = DEFAULT_BUILD_REQUIREMENTS  # + build_requirements_extra
 
     @classmethod
-    def create(cls, venv_id, platform="", **inputs):
+    def create(cls, venv_id: str, platform: str = "", **inputs: Any) -> VenvSpec:
         """The spec of ``venv_id`` on ``platform`` from its ``inputs``.
 
         ``inputs`` are keyword arguments among ``packages``, ``default_packages``,
@@ -271,14 +282,14 @@ class VenvSpec:
         )
 
     @classmethod
-    def from_options(cls, venv_id, opts, platform):
+    def from_options(cls, venv_id: str, opts: Mapping[str, Any], platform: str) -> VenvSpec:
         """The spec of a venv from its checked options (:func:`options.validate`):
         ``default_build_args`` go before ``build_args``, ``build_requirements_extra``
         after ``build_requirements``, and ``seed_tools`` adds pip (and uv with
         ``install_tool: uv``) and the build requirements to the venv's own."""
         build_requirements = list(opts["build_requirements"]) + list(
             opts["build_requirements_extra"] or [])
-        tools = ()
+        tools: Sequence[str] = ()
         if opts["seed_tools"]:
             tools = ["pip", *(["uv"] if opts["install_tool"] == "uv" else []), *build_requirements]
         return cls.create(
@@ -289,7 +300,8 @@ class VenvSpec:
             build_requirements=build_requirements, tools=tools,
         )
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
+        """The spec as plain JSON data; :attr:`spec_id` hashes its canonical JSON."""
         return {
             "venv_id": self.venv_id,
             "requirements": list(self.requirements),
@@ -300,7 +312,7 @@ class VenvSpec:
             "platform": self.platform,
         }
 
-    def constraint_files(self):
+    def constraint_files(self) -> tuple[list[str], list[str]]:
         """``(global, own)``: the ``-c`` constraints files of each list."""
         return (
             [ref for ref in map(constraint_file_ref, self.global_constraints) if ref],
@@ -308,6 +320,7 @@ class VenvSpec:
         )
 
     @property
-    def spec_id(self):
+    def spec_id(self) -> str:
+        """The spec's content hash (16 hex digits): equal inputs give equal ids everywhere."""
         canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:SPEC_ID_LENGTH]

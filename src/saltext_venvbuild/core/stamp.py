@@ -5,6 +5,8 @@ successful install, in the new venv directory before the switch: a venv that
 has a stamp is complete. Reading it is the whole of a no-op check.
 """
 
+from __future__ import annotations
+
 import base64
 import csv
 import dataclasses
@@ -13,42 +15,50 @@ import glob
 import hashlib
 import json
 import os
+from typing import TYPE_CHECKING
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from . import fsutil
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
 
 STAMP_NAME = "venvbuild.json"
 
 
 @dataclasses.dataclass
 class Stamp:
+    """What an installed venv records about itself; every field is plain JSON data."""
+
     venv_id: str
     spec_id: str
     manifest_sha256: str
-    python: dict  # executable, version, tag
-    requirements: list
-    versions: dict  # {name: version} from the manifest
-    seeded: dict  # {name: version} the venv tool put in before the install
+    python: dict[str, str]  # executable, version, tag
+    requirements: list[str]
+    versions: dict[str, str]  # {name: version} from the manifest
+    seeded: dict[str, str]  # {name: version} the venv tool put in before the install
     install_tool: str
     source: str  # where the wheels came from
     created: str
-    symlink_pkgs: list = dataclasses.field(default_factory=list)  # distro packages linked in
-    linked: dict = dataclasses.field(default_factory=dict)  # {name: version} they brought
-    install_pkgs: list = dataclasses.field(default_factory=list)  # distro packages ensured
+    symlink_pkgs: list[str] = dataclasses.field(default_factory=list)  # distro packages linked in
+    linked: dict[str, str] = dataclasses.field(default_factory=dict)  # {name: version} they brought
+    install_pkgs: list[str] = dataclasses.field(default_factory=list)  # distro packages ensured
     trust: str = ""  # how the manifest was authenticated
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
+        """The stamp as the JSON object written to ``venvbuild.json``."""
         return dataclasses.asdict(self)
 
 
-def python_record(interpreter):
+def python_record(interpreter: Interpreter) -> dict[str, str]:
     """What a stamp records of the venv's interpreter; the no-op check compares it."""
     return {"executable": interpreter.executable, "version": interpreter.version,
             "tag": interpreter.tag}
 
 
-def read_stamp(venv_dir):
+def read_stamp(venv_dir: str) -> Stamp | None:
     """The stamp of the venv at ``venv_dir``, or None if it has none (or it is unreadable)."""
     try:
         with open(os.path.join(venv_dir, STAMP_NAME), encoding="utf-8") as handle:
@@ -58,20 +68,22 @@ def read_stamp(venv_dir):
         return None
 
 
-def write_stamp(venv_dir, stamp):
+def write_stamp(venv_dir: str, stamp: Stamp) -> None:
+    """Write ``stamp`` as the venv's ``venvbuild.json``, atomically."""
     fsutil.atomic_write(
         os.path.join(venv_dir, STAMP_NAME), json.dumps(stamp.as_dict(), indent=1, sort_keys=True)
     )
 
 
-def site_packages(venv_dir):
+def site_packages(venv_dir: str) -> list[str]:
+    """The venv's ``lib/python*/site-packages`` directories, sorted (normally one)."""
     return sorted(glob.glob(os.path.join(venv_dir, "lib", "python*", "site-packages")))
 
 
-def installed_distributions(venv_dir):
+def installed_distributions(venv_dir: str) -> dict[str, tuple[str, str]]:
     """``{name: (version, dist_info_dir)}`` read from the venv's dist-info metadata."""
     parser = email.parser.HeaderParser()
-    found = {}
+    found: dict[str, tuple[str, str]] = {}
     for site in site_packages(venv_dir):
         for dist_info in sorted(glob.glob(os.path.join(site, "*.dist-info"))):
             try:
@@ -84,11 +96,12 @@ def installed_distributions(venv_dir):
     return found
 
 
-def installed_versions(venv_dir):
+def installed_versions(venv_dir: str) -> dict[str, str]:
+    """``{name: version}`` of the distributions installed in the venv (from their metadata)."""
     return {name: version for name, (version, _path) in installed_distributions(venv_dir).items()}
 
 
-def record_problems(dist_info, site):
+def record_problems(dist_info: str, site: str) -> list[str]:
     """Files of one distribution whose sha256 differs from its RECORD."""
     problems = []
     try:

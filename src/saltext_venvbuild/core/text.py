@@ -12,8 +12,14 @@ Credentials in URLs (``https://user:token@host/``) are hidden wherever
 venvbuild writes or returns text: logs, records, stamps, comments.
 """
 
+from __future__ import annotations
+
 import re
 import unicodedata
+from typing import Any
+from typing import Iterable
+from typing import TypeVar
+from typing import overload
 
 from .errors import SpecError
 
@@ -26,8 +32,10 @@ _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^
 
 REDACTED = "****"
 
+_T = TypeVar("_T")
 
-def bad_character(text):
+
+def bad_character(text: str) -> str | None:
     """The first refused character of ``text`` (see the module doc), or None."""
     for char in text:
         if unicodedata.category(char) in _REFUSED_CATEGORIES:
@@ -35,7 +43,7 @@ def bad_character(text):
     return None
 
 
-def check_text(value, what, allow_empty=False):
+def check_text(value: object, what: str, allow_empty: bool = False) -> str:
     """Return ``value`` if it is a string fit for a file line, a path or an argument.
 
     Raises SpecError naming ``what`` for a non-string, an empty string (unless
@@ -54,22 +62,31 @@ def check_text(value, what, allow_empty=False):
     return value
 
 
-def redact(text):
+@overload
+def redact(text: str) -> str: ...
+
+
+@overload
+def redact(text: _T) -> _T: ...
+
+
+def redact(text: Any) -> Any:
     """``text`` with the userinfo of every URL in it replaced by ``****``.
 
     ``https://user:secret@host/x`` becomes ``https://****@host/x``: the user
-    name may itself be a token, so all of the userinfo goes.
+    name may itself be a token, so all of the userinfo goes. Anything but a
+    string is returned as it is.
     """
     if not isinstance(text, str):
         return text
     return _USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
 
 
-def redact_args(args):
+def redact_args(args: Iterable[object]) -> list[str]:
     """A command line with every URL's userinfo hidden (for logs and messages)."""
     return [redact(str(arg)) for arg in args]
 
 
-def has_credentials(text):
+def has_credentials(text: object) -> bool:
     """True if ``text`` holds a URL with userinfo."""
     return isinstance(text, str) and bool(_USERINFO.search(text))

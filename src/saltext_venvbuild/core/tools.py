@@ -5,12 +5,20 @@ tool, where uv is, the CA bundle, pip's config, extra environment, the
 timeout), so the builder and the installer configure tools the same way.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import os
 import shutil
+from typing import TYPE_CHECKING
+from typing import Mapping
+from typing import Sequence
 
 from . import runner
 from .errors import ToolError
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
 
 # Environment every tool run gets: quiet, no self-update checks, and uv never
 # downloads an interpreter behind the operator's back.
@@ -24,15 +32,18 @@ BASE_ENV = {
 
 @dataclasses.dataclass(frozen=True)
 class ToolSettings:
+    """How pip or uv run: the tool, where uv is, the CA bundle, pip's config, extra
+    environment and the timeout; the builder and the installer share them."""
+
     tool: str = "pip"  # "pip" or "uv"
-    uv_bin: str = None
-    ca_bundle: str = None
+    uv_bin: str | None = None
+    ca_bundle: str | None = None
     pip_noconf: bool = False
-    env: dict = dataclasses.field(default_factory=dict)  # build_env or install_env
-    timeout: float = None  # seconds; None: unbounded
+    env: dict[str, str] = dataclasses.field(default_factory=dict)  # build_env or install_env
+    timeout: float | None = None  # seconds; None: unbounded
     timeout_option: str = ""  # the option that sets timeout, for messages
 
-    def environ(self, extra=None):
+    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment of a pip/uv run."""
         env = dict(os.environ)
         env.update(BASE_ENV)
@@ -47,21 +58,25 @@ class ToolSettings:
             env["PIP_CONFIG_FILE"] = os.devnull
         return env
 
-    def cert_args(self, tool=None):
+    def cert_args(self, tool: str | None = None) -> list[str]:
         """pip's ``--cert``: on pip's command line, since a ``cert`` in pip's config
         file takes precedence over the PIP_CERT variable."""
         return ["--cert", self.ca_bundle] if self.ca_bundle and (tool or self.tool) == "pip" else []
 
-    def uv(self):
+    def uv(self) -> str:
+        """The uv binary (see :func:`find_uv`); ToolError if there is none."""
         return find_uv(self.uv_bin)
 
-    def run(self, cmd, error, what, log_path=None, cwd=None, extra_env=None):
+    def run(self, cmd: Sequence[object], error: type[Exception], what: str, log_path: str | None = None,
+            cwd: str | None = None, extra_env: Mapping[str, str] | None = None) -> str:
+        """Run ``cmd`` with this tool's environment and timeout (:func:`runner.run`); its output."""
         command = runner.Command(cmd, env=self.environ(extra_env), cwd=cwd, timeout=self.timeout,
                                  timeout_option=self.timeout_option)
         return runner.run(command, error, what, log_path=log_path)
 
-    def create_venv(self, interpreter, directory, error, log_path=None, clear=False):
-        """Create a venv at ``directory`` for ``interpreter`` with this tool."""
+    def create_venv(self, interpreter: Interpreter, directory: str, error: type[Exception],
+                    log_path: str | None = None, clear: bool = False) -> str:
+        """Create a venv at ``directory`` for ``interpreter`` with this tool; return its ``bin/python``."""
         what = f"venv {directory}: creating it"
         if self.tool == "uv":
             cmd = [self.uv(), "venv", "--python", interpreter.executable, directory]
@@ -72,14 +87,14 @@ class ToolSettings:
         self.run(cmd, error, what, log_path=log_path)
         return os.path.join(directory, "bin", "python")
 
-    def install_cmd(self, python):
+    def install_cmd(self, python: str) -> list[str]:
         """The start of an install command into the venv of ``python``."""
         if self.tool == "uv":
             return [self.uv(), "pip", "install", "--python", python]
         return [python, "-m", "pip", "install", *self.cert_args()]
 
 
-def find_uv(uv_bin=None):
+def find_uv(uv_bin: str | None = None) -> str:
     """Locate the uv binary: ``uv_bin``, then PATH, then the ``uv`` Python package."""
     if uv_bin:
         if os.path.isfile(uv_bin) and os.access(uv_bin, os.X_OK):

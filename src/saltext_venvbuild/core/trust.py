@@ -18,16 +18,27 @@ are not. In practice:
   the path can withhold them, not change them.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import fnmatch
 import hashlib
 import re
 import urllib.parse
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Iterable
+from typing import Mapping
 
 from .errors import SpecError
 from .errors import TrustError
 from .repo import location
 from .text import redact
+
+if TYPE_CHECKING:
+    from .manifest import Manifest
+    from .spec import VenvSpec
 
 MINE_ALIAS = "venvbuild_repo"  # the mine_functions alias of venvbuild.repo_info
 
@@ -36,7 +47,7 @@ MINION_CONTROLLED = frozenset(["grain", "grain_pcre", "ipcidr", "data"])
 _COMPOUND_MINION_CONTROLLED = re.compile(r"(?:^|[\s(])(?:not\s+)?[GPS]@")
 
 
-def targeting_warning(target, tgt_type):
+def targeting_warning(target: object, tgt_type: str | None) -> str | None:
     """A warning when builders are matched by what minions say about themselves, else None."""
     tgt_type = tgt_type or "glob"
     controlled = tgt_type in MINION_CONTROLLED or (
@@ -53,7 +64,7 @@ def targeting_warning(target, tgt_type):
     )
 
 
-def _valid_info(info):
+def _valid_info(info: object) -> bool:
     if not isinstance(info, dict):
         return False
     url = info.get("url")
@@ -62,7 +73,7 @@ def _valid_info(info):
             and isinstance(platforms, list))
 
 
-def allowed(builder_id, platform, builder_platforms):
+def allowed(builder_id: str, platform: str, builder_platforms: Mapping[str, Iterable[str]] | None) -> bool:
     """True if the master's ``builder_platforms`` (``{id glob: [platform globs]}``) lets
     ``builder_id`` serve ``platform``; with no such mapping, every builder may."""
     if not builder_platforms:
@@ -74,7 +85,7 @@ def allowed(builder_id, platform, builder_platforms):
     return False
 
 
-def check_builder_platforms(value, what="builder_platforms"):
+def check_builder_platforms(value: object, what: str = "builder_platforms") -> dict[str, list[str]] | None:
     """``{builder id glob: [platform key globs]}``, or None."""
     if value is None:
         return None
@@ -92,7 +103,9 @@ def check_builder_platforms(value, what="builder_platforms"):
     return out
 
 
-def choose_builder(target_id, builders, platform, builder_platforms=None):
+def choose_builder(target_id: str, builders: Mapping[str, Any] | None, platform: str,
+                   builder_platforms: Mapping[str, Iterable[str]] | None = None,
+                   ) -> tuple[str, dict[str, Any]] | None:
     """Pick one builder for ``target_id`` among ``builders`` serving ``platform``.
 
     ``builders`` maps minion ids to their ``venvbuild.repo_info`` mine data.
@@ -110,14 +123,14 @@ def choose_builder(target_id, builders, platform, builder_platforms=None):
     if not eligible:
         return None
 
-    def rank(builder_id):
+    def rank(builder_id: str) -> str:
         return hashlib.sha256(f"{target_id}\0{builder_id}".encode()).hexdigest()
 
     chosen = max(sorted(eligible), key=rank)
     return chosen, eligible[chosen]
 
 
-def published_hash(info, platform, release, venv_id, spec_id):
+def published_hash(info: object, platform: str, release: str | None, venv_id: str, spec_id: str) -> str | None:
     """The sha256 a builder's mine entry publishes for this manifest, or None."""
     manifests = info.get("manifests") if isinstance(info, dict) else None
     if not isinstance(manifests, dict):
@@ -126,7 +139,7 @@ def published_hash(info, platform, release, venv_id, spec_id):
     return value if isinstance(value, str) else None
 
 
-def check_manifest(manifest, expected, source, anchor):
+def check_manifest(manifest: Manifest, expected: str, source: str, anchor: str) -> Manifest:
     """Raise TrustError unless ``manifest`` hashes to ``expected`` (from ``anchor``)."""
     if manifest.sha256 != expected:
         raise TrustError(
@@ -140,9 +153,9 @@ def check_manifest(manifest, expected, source, anchor):
 class Source:
     """Where a target's wheels come from and what vouches for the manifest."""
 
-    url: str = None  # repo URL; None: this minion's local repo
-    builder: str = None  # minion id of the chosen builder
-    info: dict = None  # its mine entry
+    url: str | None = None  # repo URL; None: this minion's local repo
+    builder: str | None = None  # minion id of the chosen builder
+    info: dict[str, Any] | None = None  # its mine entry
     anchor: str = "local"  # local | mine | pinned | none
     how: str = "the local repo"
 
@@ -154,13 +167,14 @@ class Sources:
     ``mine_get(target, tgt_type)`` are the Salt parts (the workflow's hooks).
     """
 
-    def __init__(self, opts, spec, minion_id, mine_get):
+    def __init__(self, opts: Mapping[str, Any], spec: VenvSpec, minion_id: str,
+                 mine_get: Callable[[str, str], Mapping[str, Any] | None]) -> None:
         self.opts = opts
         self.spec = spec
         self.minion_id = minion_id
         self.mine_get = mine_get
 
-    def warnings(self):
+    def warnings(self) -> list[str]:
         """Warnings that need no I/O: how builders are found, an unauthenticated repo."""
         o = self.opts
         out = []
@@ -178,7 +192,7 @@ class Sources:
             )
         return out
 
-    def find(self, warnings):
+    def find(self, warnings: list[str]) -> Source:
         """The :class:`Source` of a venv with a builder or repo_url configured."""
         spec, o = self.spec, self.opts
         if o["builder"] or o["builder_target"]:
@@ -212,17 +226,17 @@ class Sources:
             return Source(o["repo_url"], anchor="pinned", how="repo_url")
         return Source(o["repo_url"], anchor="none", how="repo_url")
 
-    def published(self, source, refresh=False):
+    def published(self, source: Source, refresh: bool = False) -> str | None:
         """The manifest sha256 the chosen builder publishes, re-reading the mine if asked."""
         spec = self.spec
-        if refresh:
+        if refresh and source.builder:
             fresh = (self.mine_get(source.builder, "list") or {}).get(source.builder)
             if isinstance(fresh, dict):
                 source.info = fresh
         return published_hash(source.info, spec.platform, self.opts["release"],
                                     spec.venv_id, spec.spec_id)
 
-    def authentic(self, manifest, source, url):
+    def authentic(self, manifest: Manifest, source: Source, url: str) -> bool:
         """True to use ``manifest``; False to wait for its hash to be published;
         TrustError if a trusted anchor names another hash."""
         if source.anchor == "none":
@@ -239,7 +253,8 @@ class Sources:
         check_manifest(manifest, expected, url, f"builder {source.builder}'s mine entry")
         return True
 
-    def wait_hint(self, source):
+    def wait_hint(self, source: Source) -> str:
+        """What to run when the builder's manifest does not come: empty unless the mine vouches."""
         if source.anchor == "mine":
             return (f"(salt {source.builder} state.apply venvbuild.builder; if the manifest is "
                     f"there, its hash is not in the mine entry {MINE_ALIAS} of {source.builder}: "
@@ -247,7 +262,8 @@ class Sources:
         return ""
 
 
-def trust_note(source):
+def trust_note(source: Source) -> str:
+    """How the manifest of ``source`` was authenticated, in words (a stamp's ``trust``)."""
     return {
         "mine": f"manifest sha256 published by builder {source.builder} (mine)",
         "pinned": "manifest sha256 pinned in the pillar (manifest_sha256)",

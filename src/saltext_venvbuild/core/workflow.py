@@ -10,6 +10,8 @@ for a local repo, the spec's manifest. Everything that may spawn a process or
 open a socket comes after it.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import os
 import time
@@ -30,6 +32,12 @@ from .stamp import read_stamp
 from .text import redact
 from .tools import ToolSettings
 
+if typing.TYPE_CHECKING:
+    from .interpreter import Interpreter
+    from .layout import VenvPaths
+    from .manifest import Manifest
+    from .spec import VenvSpec
+
 POLL_INTERVAL = 5.0  # seconds between looks for a manifest a target waits for
 
 
@@ -39,21 +47,28 @@ class Hooks:
 
     minion_id: str = ""
     # (names, state, cache_valid_time, what) -> changes of pkg.install
-    ensure_pkgs: typing.Callable = lambda names, state, valid, what: {}
+    ensure_pkgs: typing.Callable[[list[str], str, float, str], dict[str, typing.Any]] = (
+        lambda names, state, valid, what: {})
     # (names, interpreter) -> distro module paths to link into the venv
-    symlink_sources: typing.Callable = lambda names, interpreter: []
+    symlink_sources: typing.Callable[[list[str], Interpreter], typing.Iterable[str]] = (
+        lambda names, interpreter: [])
     # (target, tgt_type) -> {minion id: repo_info mine data}
-    mine_get: typing.Callable = lambda target, tgt_type: {}
+    mine_get: typing.Callable[[str, str], typing.Mapping[str, typing.Any] | None] = (
+        lambda target, tgt_type: {})
     # (builder id, venv id, spec id) -> the builder's answer (peer publish)
-    request_build: typing.Callable = lambda builder, venv_id, spec_id: None
+    request_build: typing.Callable[[str, str, str], typing.Any] = lambda builder, venv_id, spec_id: None
     # () -> None: publish this builder's repo_info in the mine now
-    mine_update: typing.Callable = lambda: None
+    mine_update: typing.Callable[[], typing.Any] = lambda: None
     # (venv id, event data) -> what was announced (facts, grains, event)
-    announce: typing.Callable = lambda venv_id, data: {}
+    announce: typing.Callable[[str, dict[str, typing.Any]], typing.Any] = lambda venv_id, data: {}
 
 
 class Workflow:
-    def __init__(self, state_dir, opts, interpreter, spec, hooks):
+    """One call of the execution module for one venv spec: checked ``opts``, the
+    interpreter, the spec, and the ``hooks`` that are its only way to Salt."""
+
+    def __init__(self, state_dir: str, opts: dict[str, typing.Any], interpreter: Interpreter,
+                 spec: VenvSpec, hooks: Hooks) -> None:
         self.state_dir = state_dir
         self.opts = opts
         self.interpreter = interpreter
@@ -63,28 +78,33 @@ class Workflow:
 
     # -- configuration ---------------------------------------------------------------
 
-    def repo(self):
+    def repo(self) -> RepoLayout:
+        """The local repo's layout for the spec's platform (and release)."""
         return RepoLayout(self.opts["repo_path"], self.spec.platform, release=self.opts["release"],
                           group=self.opts["repo_gid"])
 
-    def _settings(self, env, timeout, timeout_option):
+    def _settings(self, env: typing.Mapping[str, str], timeout: float | None,
+                  timeout_option: str) -> ToolSettings:
         o = self.opts
         return ToolSettings(tool=o["install_tool"], uv_bin=o["uv_bin"], ca_bundle=o["ca_bundle"],
                             pip_noconf=o["pip_noconf"], env=dict(env), timeout=timeout,
                             timeout_option=timeout_option)
 
-    def build_settings(self):
+    def build_settings(self) -> ToolSettings:
+        """The tool settings of a build: build_env, build_timeout."""
         return self._settings(self.opts["build_env"], self.opts["build_timeout"], "build_timeout")
 
-    def install_settings(self):
+    def install_settings(self) -> ToolSettings:
+        """The tool settings of an install: install_env, install_timeout."""
         return self._settings(self.opts["install_env"], self.opts["install_timeout"],
                               "install_timeout")
 
-    def http(self, wait=True):
+    def http(self, wait: bool = True) -> remote.Http:
+        """An HTTP client for repos; with ``wait``, its retries and polls end wait_timeout from now."""
         deadline = time.monotonic() + self.opts["wait_timeout"] if wait else None
         return remote.Http(ca_bundle=self.opts["ca_bundle"], deadline=deadline)
 
-    def wants(self):
+    def wants(self) -> plan.Wants:
         """What this run asks for (:class:`plan.Wants`); symlinked distro packages are
         ensured too, so they count as install_pkgs."""
         o = self.opts
@@ -92,7 +112,8 @@ class Workflow:
                           install_pkgs=tuple(sorted(set(o["install_pkgs"]) | set(o["symlink_pkgs"]))),
                           rebuild=o["rebuild"])
 
-    def _result(self, base, changes, comment, warnings=(), **extra):
+    def _result(self, base: dict[str, typing.Any], changes: dict[str, typing.Any], comment: str,
+                warnings: typing.Iterable[str] = (), **extra: typing.Any) -> dict[str, typing.Any]:
         out = dict(base, changed=bool(changes), changes=changes, comment=comment, **extra)
         if warnings:
             out["warnings"] = list(dict.fromkeys(warnings))
@@ -100,7 +121,16 @@ class Workflow:
 
     # -- building ----------------------------------------------------------------------
 
-    def build(self, test, manifest=None):
+    @typing.overload
+    def build(self, test: typing.Literal[False], manifest: Manifest | None = ...,
+              ) -> tuple[dict[str, typing.Any], Manifest]: ...
+
+    @typing.overload
+    def build(self, test: bool, manifest: Manifest | None = ...,
+              ) -> tuple[dict[str, typing.Any], Manifest | None]: ...
+
+    def build(self, test: bool, manifest: Manifest | None = None,
+              ) -> tuple[dict[str, typing.Any], Manifest | None]:
         """Build the spec when needed; return ``(result dict, published manifest or None)``."""
         spec, o = self.spec, self.opts
         repo = self.repo()
@@ -155,7 +185,7 @@ class Workflow:
 
     # -- installing --------------------------------------------------------------------
 
-    def install(self, paths, test):
+    def install(self, paths: VenvPaths, test: bool) -> dict[str, typing.Any]:
         """Install the spec at ``paths`` idempotently; the result dict of ``venvbuild.install``."""
         spec, o = self.spec, self.opts
         found = plan.Found(read_stamp(paths.path),
@@ -191,7 +221,8 @@ class Workflow:
             return self._install_local(context, manifest, test, remote_source)
         return self._install_remote(context, source, test)
 
-    def _install_local(self, ctx, manifest, test, fallback):
+    def _install_local(self, ctx: _Target, manifest: Manifest | None, test: bool,
+                       fallback: bool) -> dict[str, typing.Any]:
         spec, o = self.spec, self.opts
         if not o["wheel_build"]:
             raise SpecError(
@@ -214,9 +245,11 @@ class Workflow:
         return self._install_manifest(ctx, manifest, wheels, _Origin(
             repo.wheels_dir, f"local repo {repo.root}", f"{note}{build['comment']}"))
 
-    def _install_remote(self, ctx, source, test):
+    def _install_remote(self, ctx: _Target, source: trust.Source, test: bool) -> dict[str, typing.Any]:
         spec, o = self.spec, self.opts
-        url = remote.manifest_url(source.url, spec.platform, spec.venv_id, spec.spec_id,
+        repo_url = source.url
+        assert repo_url is not None  # noqa: S101  (install() sends a remote source only)
+        url = remote.manifest_url(repo_url, spec.platform, spec.venv_id, spec.spec_id,
                                   release=o["release"])
         with self.http() as http:
             if test:
@@ -241,22 +274,23 @@ class Workflow:
                 on_poll=lambda found: found is not None and self.sources.authentic(found, source, url))
             cache = remote.WheelCache(os.path.join(self.state_dir, "wheels"))
             with cache.using():
-                wheels = cache.fetch(http, remote.wheels_url(source.url, spec.platform, o["release"]),
+                wheels = cache.fetch(http, remote.wheels_url(repo_url, spec.platform, o["release"]),
                                      manifest.pins)
                 result = self._install_manifest(ctx, manifest, wheels, _Origin(
-                    remote.wheels_url(source.url, spec.platform, o["release"]),
+                    remote.wheels_url(repo_url, spec.platform, o["release"]),
                     trust.trust_note(source), f"from {source.how}"), prune=False)
             result["bytes_downloaded"] = http.bytes_downloaded
         cache.prune(lambda: registry.wheels_in_use(self.state_dir))
         return result
 
-    def _unchanged(self, ctx, manifest):
+    def _unchanged(self, ctx: _Target, manifest: Manifest) -> bool:
         found = ctx.found
         return (found.alive and not self.opts["rebuild"] and not found.existing
                 and ctx.paths.kind() == "managed"
                 and plan.is_current(found, self.wants(), manifest.sha256))
 
-    def _install_manifest(self, ctx, manifest, wheels, origin, prune=True):
+    def _install_manifest(self, ctx: _Target, manifest: Manifest, wheels: dict[str, str], origin: _Origin,
+                          prune: bool = True) -> dict[str, typing.Any]:
         """Install ``manifest`` from ``wheels`` (``{sha256: path}``); ``origin`` says
         where they came from, what vouched for the manifest and what to tell."""
         spec, o, interp = self.spec, self.opts, self.interpreter
@@ -293,7 +327,8 @@ class Workflow:
             ctx.warnings, venv_dir=result.venv_dir, seconds=round(result.seconds, 2),
             announced=announced, trust=origin.trust)
 
-    def _upgrade_pkgs(self, base, paths, test, warnings):
+    def _upgrade_pkgs(self, base: dict[str, typing.Any], paths: VenvPaths, test: bool,
+                      warnings: list[str]) -> dict[str, typing.Any]:
         """A current venv with ``pkgs_state: latest``: only the distro packages may change."""
         names = list(self.wants().install_pkgs)
         if test:
@@ -317,13 +352,14 @@ class _Origin:
 
 @dataclasses.dataclass
 class _Target:
-    paths: object  # layout.VenvPaths
+    paths: VenvPaths
     found: plan.Found
-    base: dict  # the keys every result has
-    warnings: list
+    base: dict[str, typing.Any]  # the keys every result has
+    warnings: list[str]
 
 
-def _test_comment(paths, spec, manifest, changes, unbuilt):
+def _test_comment(paths: VenvPaths, spec: VenvSpec, manifest: Manifest | None, changes: dict[str, typing.Any],
+                  unbuilt: str) -> str:
     if not changes:
         return (f"venv {paths.path} is current; package_state latest / wheels_rebuild "
                 "look for new wheels only outside test mode")
