@@ -19,10 +19,6 @@ import hashlib
 import re
 import typing
 
-from packaging.utils import InvalidWheelFilename
-from packaging.utils import canonicalize_name
-from packaging.utils import parse_wheel_filename
-
 from . import platform as platform_mod
 from .errors import RepoError
 from .errors import SpecError
@@ -38,6 +34,14 @@ MAX_BYTES = 4 << 20  # far above any real manifest; a bound on what a target rea
 
 _PIN = re.compile(r"^(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)==(?P<version>[A-Za-z0-9.+!_-]+) "
                   r"--hash=sha256:(?P<sha>[0-9a-f]{64})$")
+
+
+def _wheel_names() -> typing.Any:
+    """packaging's name utilities, imported when a manifest is read or made: a no-op
+    run compares hashes and never parses one."""
+    from packaging import utils  # noqa: PLC0415
+
+    return utils
 
 
 class ManifestId(typing.NamedTuple):
@@ -76,12 +80,12 @@ class Pin:
         if not isinstance(filename, str) or not WHEEL_FILE.fullmatch(filename):
             raise RepoError(f"wheel {filename!r}: not a valid wheel file name")
         try:
-            name, version, _build, _tags = parse_wheel_filename(filename)
-        except InvalidWheelFilename as exc:
+            name, version, _build, _tags = _wheel_names().parse_wheel_filename(filename)
+        except _wheel_names().InvalidWheelFilename as exc:
             raise RepoError(f"wheel {filename!r}: not a valid wheel file name: {exc}") from None
         if not SHA256.fullmatch(sha256 or ""):
             raise RepoError(f"wheel {filename}: bad sha256 {sha256!r}")
-        return cls(canonicalize_name(name), str(version), filename, sha256)
+        return cls(_wheel_names().canonicalize_name(name), str(version), filename, sha256)
 
     @property
     def path(self) -> str:

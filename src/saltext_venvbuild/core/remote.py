@@ -38,8 +38,6 @@ from typing import Iterator
 from typing import Literal
 from typing import overload
 
-import requests
-
 from . import fsutil
 from .errors import RepoError
 from .errors import TrustError
@@ -48,6 +46,9 @@ from .manifest import MAX_BYTES
 from .manifest import Manifest
 from .manifest import manifest_filename
 from .repo import location
+
+if TYPE_CHECKING:
+    import requests
 from .text import redact
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class Http:
         self.verify: str | bool = ca_bundle if ca_bundle else True
         self.clock = clock
         self.deadline = deadline  # clock.monotonic() value, or None: ATTEMPTS only
-        self.session = session or requests.Session()
+        self.session = session or _requests().Session()
         self.bytes_downloaded = 0
 
     def close(self) -> None:
@@ -150,7 +151,7 @@ class Http:
         try:
             return self.session.get(url, timeout=self._timeout(), verify=self.verify,
                                     stream=stream)
-        except requests.exceptions.SSLError as exc:
+        except _requests().exceptions.SSLError as exc:
             raise RepoError(
                 f"{redact(url)}: TLS verification failed ({redact(str(exc))}); set ca_bundle to "
                 "the CA that signed the repo's certificate (Python 3.13 also needs keyUsage "
@@ -183,7 +184,7 @@ class Http:
                         return body.decode("utf-8")
                     except UnicodeDecodeError:
                         raise RepoError(f"{what} {redact(url)}: not UTF-8 text") from None
-            except _TRANSIENT as exc:
+            except _transient() as exc:
                 last = _describe(exc)
         raise UnreachableError(f"{what} {redact(url)}: repo unreachable ({last}) after "
                                f"{ATTEMPTS} attempts or the time allowed")
@@ -214,7 +215,7 @@ class Http:
                 with contextlib.suppress(FileExistsError):
                     os.link(tmp, final)  # else another install stored the same bytes first
                 return final
-            except _TRANSIENT as exc:
+            except _transient() as exc:
                 last = _describe(exc)
             except _Status as exc:
                 last = str(exc)
@@ -254,14 +255,26 @@ class _Status(Exception):
     """A status worth retrying."""
 
 
-_TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-              requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+def _requests() -> Any:
+    """requests, imported when a fetch happens: importing it costs about 80 ms,
+    which a no-op run (which never fetches) must not pay."""
+    import requests  # noqa: PLC0415
+
+    return requests
+
+
+def _transient() -> tuple[type[BaseException], ...]:
+    """The requests failures worth retrying."""
+    exceptions = _requests().exceptions
+    return (exceptions.ConnectionError, exceptions.Timeout, exceptions.ChunkedEncodingError,
+            exceptions.ContentDecodingError)
 
 
 def _describe(exc: BaseException) -> str:
     text = str(exc)
-    for cls in (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout,
-                requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
+    exceptions = _requests().exceptions
+    for cls in (exceptions.ConnectTimeout, exceptions.ReadTimeout,
+                exceptions.ChunkedEncodingError, exceptions.ConnectionError):
         if isinstance(exc, cls):
             return f"{cls.__name__}: {redact(text)[:300]}"
     return redact(text)[:300]

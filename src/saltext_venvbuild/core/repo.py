@@ -102,6 +102,15 @@ class RepoLayout:
         self.ensure_dirs()
         return tempfile.mkdtemp(prefix=f"{prefix}-", dir=self.staging_dir)
 
+    def manifest_sha256(self, venv_id: str, spec_id: str) -> str | None:
+        """The sha256 of the published manifest file of a spec (it is the manifest's
+        :attr:`~Manifest.sha256`: the file is exactly what ``render()`` wrote), or None
+        if there is none or it cannot be read. Reads bytes only: the no-op check."""
+        try:
+            return fsutil.sha256_file(self.manifest_path(venv_id, spec_id))
+        except (OSError, VenvbuildError):
+            return None
+
     def read_manifest(self, venv_id: str, spec_id: str, ignore_unreadable: bool = False) -> Manifest | None:
         """The published manifest of a spec, or None if there is none.
 

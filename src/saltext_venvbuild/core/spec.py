@@ -14,21 +14,22 @@ import hashlib
 import json
 import posixpath
 import re
+import typing
 import urllib.parse
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Iterable
 from typing import Mapping
 from typing import Sequence
 from typing import TypeVar
 
-from packaging.requirements import InvalidRequirement
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
 from . import names
 from .errors import SpecError
+from .errors import VenvbuildError
+from .fsutil import atomic_write
 from .names import SPEC_ID_LENGTH
 from .text import check_text
+from .text import has_credentials
 from .text import redact
 
 PACKAGE_STATES = ("present", "latest")
@@ -42,6 +43,9 @@ _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _CONSTRAINT_FILE = re.compile(r"^(?:-c|--constraint)(?: +|=)(?P<ref>\S+)$")
 
 _T = TypeVar("_T")
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 def check_venv_id(venv_id: object, what: str = "venv id") -> str:
@@ -86,8 +90,8 @@ def normalize_requirement(text: object, what: str = "package") -> str:
     if stripped.startswith(_VCS_PREFIXES):
         stripped = _vcs_to_pep508(stripped, what)
     try:
-        req = Requirement(stripped)
-    except InvalidRequirement as exc:
+        req = _packaging().Requirement(stripped)
+    except _packaging().InvalidRequirement as exc:
         raise SpecError(f"{what} {redact(text)!r} is not a valid requirement: "
                         f"{redact(str(exc))}") from None
     return _render(req)
@@ -139,15 +143,29 @@ def _vcs_to_pep508(text: str, what: str) -> str:
     return f"{eggs[0]} @ {url}{'#' + rest if rest else ''}"
 
 
+def _packaging() -> Any:
+    """packaging's requirement parser, imported when a requirement is parsed: a
+    no-op run whose spec is cached (:class:`SpecCache`) never parses one."""
+    from packaging import requirements  # noqa: PLC0415
+
+    return requirements
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name  # noqa: PLC0415  (see _packaging)
+
+    return canonicalize_name(name)
+
+
 def _render(req: Requirement) -> str:
     """A canonical text of ``req`` that does not depend on the packaging version.
 
     Spec ids hash this text on builders and targets alike, which may run
     different releases of packaging; its own ``str()`` has changed over time.
     """
-    out: str = canonicalize_name(req.name)
+    out: str = _canonical(req.name)
     if req.extras:
-        out += "[" + ",".join(sorted(canonicalize_name(e) for e in req.extras)) + "]"
+        out += "[" + ",".join(sorted(_canonical(e) for e in req.extras)) + "]"
     if req.url:
         out += f" @ {req.url}"
     else:
@@ -282,23 +300,34 @@ class VenvSpec:
         )
 
     @classmethod
-    def from_options(cls, venv_id: str, opts: Mapping[str, Any], platform: str) -> VenvSpec:
+    def from_options(cls, venv_id: str, opts: Mapping[str, Any], platform: str,
+                     cache: SpecCache | None = None) -> VenvSpec:
         """The spec of a venv from its checked options (:func:`options.validate`):
         ``default_build_args`` go before ``build_args``, ``build_requirements_extra``
         after ``build_requirements``, and ``seed_tools`` adds pip (and uv with
-        ``install_tool: uv``) and the build requirements to the venv's own."""
+        ``install_tool: uv``) and the build requirements to the venv's own.
+
+        With a ``cache``, the normalized spec of the same inputs is taken from it
+        instead of parsing every requirement again (the no-op path's cost)."""
         build_requirements = list(opts["build_requirements"]) + list(
             opts["build_requirements_extra"] or [])
         tools: Sequence[str] = ()
         if opts["seed_tools"]:
             tools = ["pip", *(["uv"] if opts["install_tool"] == "uv" else []), *build_requirements]
-        return cls.create(
-            venv_id, platform,
-            packages=opts["packages"], default_packages=opts["default_packages"],
-            constraints=opts["constraints"], global_constraints=opts["global_constraints"],
-            build_args=list(opts["default_build_args"]) + list(opts["build_args"]),
-            build_requirements=build_requirements, tools=tools,
-        )
+        inputs = {
+            "packages": opts["packages"], "default_packages": opts["default_packages"],
+            "constraints": opts["constraints"], "global_constraints": opts["global_constraints"],
+            "build_args": list(opts["default_build_args"]) + list(opts["build_args"]),
+            "build_requirements": build_requirements, "tools": list(tools),
+        }
+        if cache is not None:
+            known = cache.get(venv_id, platform, inputs)
+            if known is not None:
+                return known
+        spec = cls.create(venv_id, platform, **inputs)
+        if cache is not None:
+            cache.put(venv_id, platform, inputs, spec)
+        return spec
 
     def as_dict(self) -> dict[str, Any]:
         """The spec as plain JSON data; :attr:`spec_id` hashes its canonical JSON."""
@@ -324,3 +353,67 @@ class VenvSpec:
         """The spec's content hash (16 hex digits): equal inputs give equal ids everywhere."""
         canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:SPEC_ID_LENGTH]
+
+
+class SpecCache:
+    """Normalized specs by their raw inputs, in a JSON file (``specs.json`` in
+    venvbuild's state directory), so a no-op run neither imports ``packaging`` nor
+    parses a requirement. An entry is keyed by the sha256 of the exact inputs, the
+    platform and this cache's format; an unreadable file is an empty cache, and
+    one that cannot be written only costs the parsing next time.
+
+    No credential is written: build arguments (where index URLs with tokens go)
+    are not stored but checked again from the inputs, which needs no parsing,
+    and a spec with credentials in its requirements or constraints is not cached.
+    """
+
+    FORMAT = 1
+    LIMIT = 512  # entries kept; the oldest go first
+
+    def __init__(self, path: str, prepare: typing.Callable[[], object] | None = None) -> None:
+        self.path = path
+        self.prepare = prepare
+
+    def _key(self, venv_id: str, platform: str, inputs: Mapping[str, Any]) -> str:
+        raw = json.dumps({"format": self.FORMAT, "venv_id": venv_id, "platform": platform,
+                          "inputs": inputs}, sort_keys=True, default=repr)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, venv_id: str, platform: str, inputs: Mapping[str, Any]) -> VenvSpec | None:
+        """The cached spec of these inputs, or None."""
+        entry = self._read().get(self._key(venv_id, platform, inputs))
+        if not isinstance(entry, dict):
+            return None
+        fields: dict[str, Any] = {field: tuple(value) if isinstance(value, list) else value
+                                  for field, value in entry.items()}
+        try:
+            spec = VenvSpec(**fields, build_args=check_args(inputs["build_args"], "build_args"))
+        except (TypeError, SpecError):
+            return None
+        return spec if spec.venv_id == venv_id and spec.platform == platform else None
+
+    def put(self, venv_id: str, platform: str, inputs: Mapping[str, Any], spec: VenvSpec) -> None:
+        """Remember ``spec`` for these inputs (best effort)."""
+        entry = spec.as_dict()
+        del entry["build_args"]
+        if has_credentials(json.dumps(entry)):
+            return
+        data = self._read()
+        data.pop(self._key(venv_id, platform, inputs), None)
+        data[self._key(venv_id, platform, inputs)] = entry
+        while len(data) > self.LIMIT:
+            data.pop(next(iter(data)))
+        try:
+            if self.prepare is not None:
+                self.prepare()
+            atomic_write(self.path, json.dumps(data, sort_keys=False), 0o600)
+        except (OSError, VenvbuildError):
+            pass

@@ -18,8 +18,6 @@ import os
 from typing import TYPE_CHECKING
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from . import fsutil
 
 if TYPE_CHECKING:
@@ -80,6 +78,13 @@ def site_packages(venv_dir: str) -> list[str]:
     return sorted(glob.glob(os.path.join(venv_dir, "lib", "python*", "site-packages")))
 
 
+def _canonical(name: str) -> str:
+    # Imported here: the no-op path reads the stamp and never a dist-info.
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    return canonicalize_name(name)
+
+
 def installed_distributions(venv_dir: str) -> dict[str, tuple[str, str]]:
     """``{name: (version, dist_info_dir)}`` read from the venv's dist-info metadata."""
     parser = email.parser.HeaderParser()
@@ -92,7 +97,7 @@ def installed_distributions(venv_dir: str) -> dict[str, tuple[str, str]]:
             except OSError:
                 continue
             if headers.get("Name") and headers.get("Version"):
-                found[canonicalize_name(headers["Name"])] = (headers["Version"], dist_info)
+                found[_canonical(headers["Name"])] = (headers["Version"], dist_info)
     return found
 
 

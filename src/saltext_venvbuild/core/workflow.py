@@ -200,14 +200,17 @@ class Workflow:
         # The no-op path: files only. A remote repo's manifest for a spec id does
         # not change unless package_state is latest, so the spec id decides there
         # (and the pinned hash, when the pillar pins one).
+        # For a local repo the published manifest's bytes are hashed, not parsed.
         manifest = None
         if remote_source:
             current = found.alive and plan.is_current(found, wants, o["manifest_sha256"])
         else:
-            manifest = self.repo().read_manifest(spec.venv_id, spec.spec_id,
-                                                 ignore_unreadable=o["wheels_rebuild"])
-            current = found.alive and manifest is not None and plan.is_current(
-                found, wants, manifest.sha256)
+            published = self.repo().manifest_sha256(spec.venv_id, spec.spec_id)
+            current = found.alive and published is not None and plan.is_current(
+                found, wants, published)
+            if not (current and not forced):
+                manifest = self.repo().read_manifest(spec.venv_id, spec.spec_id,
+                                                     ignore_unreadable=o["wheels_rebuild"])
         if current and not forced and paths.kind() == "managed":
             if o["pkgs_state"] == "latest" and wants.install_pkgs:
                 return self._upgrade_pkgs(base, paths, test, warnings)

@@ -125,7 +125,8 @@ def _platform(interp):
 
 
 def _spec(venv_id, opts, interp):
-    return core_spec.VenvSpec.from_options(venv_id, opts, _platform(interp))
+    cache = core_spec.SpecCache(os.path.join(_state_dir(), "specs.json"), prepare=_ensure_state_dir)
+    return core_spec.VenvSpec.from_options(venv_id, opts, _platform(interp), cache=cache)
 
 
 def _workflow(venv_id, opts):

@@ -101,6 +101,36 @@ def test_masterless_apply_noop_and_test_mode(minion_dir, build_args):
     assert by_id(data)["app_venv"]["changes"] == {}
 
 
+def _imports(minion_dir, *args):
+    """The modules a salt-call imports, and its JSON output."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", SALT_CALL, "--local", "-c", str(minion_dir),
+         "--out=json", *args],
+        capture_output=True, text=True, check=False, timeout=600,
+        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+    )
+    assert proc.returncode == 0, proc.stdout
+    modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+               if line.startswith("import time:")}
+    return modules, json.loads(proc.stdout)["local"]
+
+
+def test_a_noop_run_imports_neither_requests_nor_the_requirement_parser(minion_dir):
+    """The whole no-op run stays near a bare state run: requests (about 80 ms to
+    import) and packaging's requirement parser come in only when something changes,
+    unless Salt itself imports them for any state run (3006 and 3008 import
+    requests through salt.utils.http)."""
+    (minion_dir / "extra" / "trivial.sls").write_text("trivial:\n  test.succeed_without_changes: []\n")
+    baseline, _ = _imports(minion_dir, "state.apply", "trivial")
+    imported, data = _imports(minion_dir, "state.apply", "venvbuild")
+    (state,) = data.values()
+    assert state["changes"] == {}
+    assert "saltext_venvbuild.core.workflow" in imported  # the module was loaded
+    assert "packaging.requirements" not in imported
+    ours = imported - baseline
+    assert "requests" not in ours and "urllib3" not in ours, sorted(ours)
+
+
 def test_pillar_change_is_predicted_then_applied(minion_dir, build_args):
     set_pillar(minion_dir, ["vbapp", "vbdep==1.1"], build_args)
     rc, data = salt_call(minion_dir, "state.apply", "venvbuild", "test=True")

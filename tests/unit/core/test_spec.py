@@ -815,3 +815,94 @@ def test_refusals_never_show_credentials(call):
     assert "s3cret" not in str(info.value)
     # The value is either shown with its credentials hidden or not shown at all.
     assert "****" in str(info.value) or "https://" not in str(info.value)
+
+
+# -- SpecCache: the no-op path parses no requirement ---------------------------------
+
+
+def _opts(**changes):
+    from saltext_venvbuild.core import options  # noqa: PLC0415
+
+    values = {"packages": ["Keystone==26.0.0", "PyMySQL"], "constraints": ["oslo.config<10"]}
+    values.update(changes)
+    return options.validate(values, "/srv/venvbuild")
+
+
+def test_spec_cache_returns_the_same_spec_without_parsing(tmp_path, monkeypatch):
+    from saltext_venvbuild.core import spec as spec_mod  # noqa: PLC0415
+
+    cache = spec_mod.SpecCache(str(tmp_path / "specs.json"))
+    first = VenvSpec.from_options("keystone", _opts(), "debian-12-x86_64-cp311", cache=cache)
+    assert (tmp_path / "specs.json").stat().st_mode & 0o777 == 0o600
+
+    def no_parsing():
+        raise AssertionError("a cached spec parsed a requirement")
+
+    monkeypatch.setattr(spec_mod, "_packaging", no_parsing)
+    again = VenvSpec.from_options("keystone", _opts(), "debian-12-x86_64-cp311", cache=cache)
+    assert again == first and again.spec_id == first.spec_id
+    assert isinstance(again.requirements, tuple)
+
+
+@pytest.mark.parametrize("changes, platform", [
+    ({"packages": ["keystone==26.0.1", "PyMySQL"]}, "debian-12-x86_64-cp311"),
+    ({"constraints": None}, "debian-12-x86_64-cp311"),
+    ({"seed_tools": True}, "debian-12-x86_64-cp311"),
+    ({"build_requirements_extra": ["Cython"]}, "debian-12-x86_64-cp311"),
+    ({}, "debian-12-x86_64-cp312"),
+])
+def test_spec_cache_misses_on_other_inputs(tmp_path, changes, platform):
+    from saltext_venvbuild.core.spec import SpecCache  # noqa: PLC0415
+
+    cache = SpecCache(str(tmp_path / "specs.json"))
+    base = VenvSpec.from_options("keystone", _opts(), "debian-12-x86_64-cp311", cache=cache)
+    other = VenvSpec.from_options("keystone", _opts(**changes), platform, cache=cache)
+    assert other.spec_id != base.spec_id
+    assert other == VenvSpec.from_options("keystone", _opts(**changes), platform)
+
+
+def test_spec_cache_survives_a_damaged_file_and_keeps_a_bounded_size(tmp_path, monkeypatch):
+    from saltext_venvbuild.core.spec import SpecCache  # noqa: PLC0415
+
+    path = tmp_path / "specs.json"
+    path.write_text("{not json")
+    cache = SpecCache(str(path))
+    spec = VenvSpec.from_options("keystone", _opts(), "debian-12-x86_64-cp311", cache=cache)
+    assert spec == VenvSpec.from_options("keystone", _opts(), "debian-12-x86_64-cp311")
+    monkeypatch.setattr(SpecCache, "LIMIT", 3)
+    for index in range(5):
+        VenvSpec.from_options("keystone", _opts(packages=[f"pkg{index}"]), "debian-12-x86_64-cp311",
+                              cache=cache)
+    import json  # noqa: PLC0415
+
+    assert len(json.loads(path.read_text())) == 3
+    # An entry that does not fit the spec's fields is a miss, not an error.
+    data = json.loads(path.read_text())
+    data[next(iter(data))] = {"venv_id": "keystone", "bogus": 1}
+    path.write_text(json.dumps(data))
+    assert VenvSpec.from_options("keystone", _opts(packages=["pkg2"]), "debian-12-x86_64-cp311",
+                                 cache=cache).requirements == ("pkg2",)
+
+
+def test_spec_cache_unwritable_is_only_slower(tmp_path):
+    from saltext_venvbuild.core.spec import SpecCache  # noqa: PLC0415
+
+    cache = SpecCache(str(tmp_path / "missing-dir" / "specs.json"))
+    spec = VenvSpec.from_options("keystone", _opts(), "debian-12-x86_64-cp311", cache=cache)
+    assert spec.spec_id == VenvSpec.from_options("keystone", _opts(), "debian-12-x86_64-cp311").spec_id
+
+
+def test_spec_cache_writes_no_credentials(tmp_path):
+    from saltext_venvbuild.core.spec import SpecCache  # noqa: PLC0415
+
+    path = tmp_path / "specs.json"
+    cache = SpecCache(str(path))
+    opts = _opts(build_args=["--index-url", "https://user:s3cret@mirror.example/simple"])
+    spec = VenvSpec.from_options("keystone", opts, "debian-12-x86_64-cp311", cache=cache)
+    assert "s3cret" not in path.read_text()
+    again = VenvSpec.from_options("keystone", opts, "debian-12-x86_64-cp311", cache=cache)
+    assert again == spec and again.build_args == ("--index-url",
+                                                  "https://user:s3cret@mirror.example/simple")
+    private = _opts(packages=["keystone @ https://user:s3cret@git.example/keystone.tar.gz"])
+    VenvSpec.from_options("keystone", private, "debian-12-x86_64-cp311", cache=cache)
+    assert "s3cret" not in path.read_text()
