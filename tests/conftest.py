@@ -35,11 +35,15 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def offline_environ():
-    saved = {key: os.environ.get(key) for key in OFFLINE_ENV}
-    os.environ.update(OFFLINE_ENV)
+def offline_environ(tmp_path_factory):
+    # pip keeps wheels it built from an sdist in its cache, keyed by the sdist's URL.
+    # The test sdists sit at the same path on every run (a fixed basetemp), so a
+    # shared cache would answer a build from an earlier run: each session gets its own.
+    environ = dict(OFFLINE_ENV, PIP_CACHE_DIR=str(tmp_path_factory.mktemp("pip-cache")))
+    saved = {key: os.environ.get(key) for key in environ}
+    os.environ.update(environ)
     try:
-        yield OFFLINE_ENV
+        yield environ
     finally:
         for key, value in saved.items():
             if value is None:
