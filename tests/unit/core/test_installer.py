@@ -297,3 +297,44 @@ def test_verify_deep_checks_records_but_not_linked_distro_packages(parent, venv,
 def test_module_constants():
     assert installer.KEEP_VERSIONS == 2
     assert LOCK_NAME == "venvbuild-lock.txt"
+
+
+# -- the wheels an install offers ---------------------------------------------------
+
+
+def _two_pins():
+    pins = [Pin("foo-bar", "1.0", "foo_bar-1.0-py3-none-any.whl", "a" * 64),
+            Pin("zed", "2.0", "zed-2.0-py3-none-any.whl", "b" * 64)]
+    return pins, Manifest.create("keystone", SPEC_A, PLATFORM, ["foo-bar", "zed"], pins)
+
+
+def test_content_addressed_wheels_are_offered_through_their_stable_directories(tmp_path):
+    pins, manifest = _two_pins()
+    wheels = {p.sha256: str(tmp_path / "cache" / p.sha256 / p.filename) for p in pins}
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    args = installer._find_links(str(tmp), manifest, wheels)
+    assert args == ["--find-links", str(tmp_path / "cache" / ("a" * 64)),
+                    "--find-links", str(tmp_path / "cache" / ("b" * 64))]
+    assert not os.listdir(tmp)  # nothing linked: the paths are the same at every install
+
+
+def test_other_wheels_are_linked_into_a_private_directory(tmp_path):
+    pins, manifest = _two_pins()
+    loose = tmp_path / "loose"
+    wheels = {pins[0].sha256: str(tmp_path / "cache" / pins[0].sha256 / pins[0].filename),
+              pins[1].sha256: str(loose / "renamed.whl")}
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    args = installer._find_links(str(tmp), manifest, wheels)
+    links = tmp / "wheels"
+    assert args == ["--find-links", str(tmp_path / "cache" / ("a" * 64)), "--find-links", str(links)]
+    assert os.listdir(links) == [pins[1].filename]
+    assert os.readlink(links / pins[1].filename) == str(loose / "renamed.whl")
+    assert (os.stat(links).st_mode & 0o777) == 0o700
+
+
+def test_a_wheel_missing_from_the_mapping_is_an_error(tmp_path):
+    pins, manifest = _two_pins()
+    with pytest.raises(InstallError, match="zed-2.0-py3-none-any.whl .* not available locally"):
+        installer._find_links(str(tmp_path), manifest, {pins[0].sha256: "/x/" + "a" * 64 + "/f"})
