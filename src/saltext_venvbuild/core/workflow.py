@@ -317,6 +317,9 @@ class Workflow:
             keep=o["keep_versions"], adopt=o["adopt_existing"],
         ), self.state_dir)
         registry.register(self.state_dir, paths.path, spec.venv_id)
+        # The fleet view (venvbuild_venvs in the mine) shows the new spec now, not
+        # at the next mine_interval; a no-op run never gets here.
+        self.hooks.mine_update()
         if prune:
             remote.WheelCache(os.path.join(self.state_dir, "wheels")).prune(
                 lambda: registry.wheels_in_use(self.state_dir))
