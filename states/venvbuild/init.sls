@@ -1,17 +1,22 @@
-{#- Install every venv of this minion's pillar (venvbuild:venvs, merged over
-    venvbuild:defaults). Each becomes a state with the id <venv id>_venv, so
-    services can `watch: - venvbuild: <venv id>_venv`. #}
-{%- set venvs = salt['venvbuild.venv_configs'](show_secrets=True) %}
-{%- for venv_id, cfg in venvs.items() %}
-{{ venv_id }}_venv:
-  venvbuild.installed:
-    - name: {{ cfg.path | json }}
-    - venv_id: {{ venv_id | json }}
-{%- for key, value in cfg.items() | sort if key != 'path' %}
-    - {{ key }}: {{ value | json }}
-{%- endfor %}
-{%- else %}
-venvbuild_no_venvs:
-  test.show_notification:
-    - text: "venvbuild: no venvs in this minion's pillar (venvbuild:venvs); nothing to install"
-{%- endfor %}
+#!py
+"""Install every venv of this minion's pillar (venvbuild:venvs, merged over
+venvbuild:defaults). Each becomes a state with the id <venv id>_venv, so
+services can `watch: - venvbuild: <venv id>_venv`.
+
+Written for Salt's py renderer rather than Jinja: this SLS runs on every
+highstate of every target, and compiling a Jinja template cost more than the
+no-op venvbuild.installed state itself (docs/benchmark.md)."""
+
+
+def run():
+    venvs = __salt__["venvbuild.venv_configs"](show_secrets=True)
+    if not venvs:
+        return {"venvbuild_no_venvs": {"test.show_notification": [{
+            "text": "venvbuild: no venvs in this minion's pillar (venvbuild:venvs); "
+                    "nothing to install"}]}}
+    states = {}
+    for venv_id, cfg in venvs.items():
+        args = [{"name": cfg["path"]}, {"venv_id": venv_id}]
+        args += [{key: value} for key, value in sorted(cfg.items()) if key != "path"]
+        states[f"{venv_id}_venv"] = {"venvbuild.installed": args}
+    return states

@@ -17,7 +17,6 @@ import dataclasses
 import math
 import posixpath
 import pwd
-import textwrap
 from typing import Any
 from typing import Callable
 from typing import Collection
@@ -387,17 +386,15 @@ OPTIONS = {option.name: option for option in TABLE}
 BUILD_OPTIONS = tuple(option.name for option in TABLE if option.build)
 
 
-def parameter_docs(names: Collection[str] | None = None, indent: int = 4, width: int = 96) -> str:
+def parameter_docs(names: Collection[str] | None = None, indent: int = 4) -> str:
     """The Salt-style parameter list of ``names`` (default: every option), for
-    docstrings: each name, then its description indented below it."""
-    lines = []
-    for option in TABLE:
-        if names is None or option.name in names:
-            lines.append(" " * indent + option.name)
-            lines += textwrap.wrap(option.doc, width=width, initial_indent=" " * (indent + 4),
-                                   subsequent_indent=" " * (indent + 4),
-                                   break_on_hyphens=False, break_long_words=False)
-    return "\n".join(lines) + "\n"
+    docstrings: each name, then its description indented below it on one line.
+
+    Built at every import of the Salt modules (their docstrings), so it is kept to
+    string joins: wrapping the text here cost more than a whole no-op state."""
+    pad = " " * indent
+    return "".join(f"{pad}{option.name}\n{pad}    {option.doc}\n" for option in TABLE
+                   if names is None or option.name in names)
 
 
 def validate(values: Mapping[str, Any], config_repo_path: str = DEFAULT_REPO_PATH) -> dict[str, Any]:
