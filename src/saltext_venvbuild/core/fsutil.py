@@ -262,13 +262,9 @@ def atomic_write(path: str, data: str | bytes, mode: int = 0o644, group: int | N
         raise
 
 
-def copy_new(src: str, dest_dir: str, name: str, mode: int = 0o644, group: int | None = None) -> bool:
-    """Copy ``src`` to a new file ``dest_dir/name``; False if that name exists already.
-
-    The copy is made under an unpredictable name, synced, and then hard-linked
-    to ``name`` (which fails if the name exists, even as a link): the result
-    is a complete file or nothing.
-    """
+def _synced_copy(src: str, dest_dir: str, mode: int, group: int | None) -> str:
+    """Copy ``src`` (not followed if a link) into a new, unpredictably named file
+    in ``dest_dir`` with ``mode`` and ``group``, synced; return its path."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest_dir)
     try:
         with os.fdopen(fd, "wb") as out, open(open_nofollow(src, os.O_RDONLY), "rb") as fin:
@@ -278,6 +274,22 @@ def copy_new(src: str, dest_dir: str, name: str, mode: int = 0o644, group: int |
                 os.fchown(out.fileno(), -1, group)
             os.fchmod(out.fileno(), mode)
             os.fsync(out.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def copy_new(src: str, dest_dir: str, name: str, mode: int = 0o644, group: int | None = None) -> bool:
+    """Copy ``src`` to a new file ``dest_dir/name``; False if that name exists already.
+
+    The copy is made under an unpredictable name, synced, and then hard-linked
+    to ``name`` (which fails if the name exists, even as a link): the result
+    is a complete file or nothing.
+    """
+    tmp = _synced_copy(src, dest_dir, mode, group)
+    try:
         try:
             os.link(tmp, os.path.join(dest_dir, name))
             return True
@@ -291,15 +303,8 @@ def copy_new(src: str, dest_dir: str, name: str, mode: int = 0o644, group: int |
 def replace_file(src: str, dest_dir: str, name: str, mode: int = 0o644,
                  group: int | None = None) -> None:
     """Copy ``src`` over ``dest_dir/name`` atomically (for a damaged file)."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest_dir)
+    tmp = _synced_copy(src, dest_dir, mode, group)
     try:
-        with os.fdopen(fd, "wb") as out, open(open_nofollow(src, os.O_RDONLY), "rb") as fin:
-            shutil.copyfileobj(fin, out, 1 << 20)
-            out.flush()
-            if group is not None:
-                os.fchown(out.fileno(), -1, group)
-            os.fchmod(out.fileno(), mode)
-            os.fsync(out.fileno())
         os.replace(tmp, os.path.join(dest_dir, name))
     except BaseException:
         with contextlib.suppress(OSError):
