@@ -104,12 +104,11 @@ class Pillar:
         }))
 
     def set(self, packages):
-        # Each "host" its own venv path, uv cache and, for the builder, pip cache.
+        # Each "host" its own venv path; its pip and uv caches are its own already
+        # (venvbuild keeps them in the minion's cachedir).
         (self.base / "pillar" / "venvs.sls").write_text(
             "venvbuild:\n  defaults:\n    install_tool: uv\n"
             f"    build_args: {json.dumps(BUILD_ARGS)}\n"
-            f"    build_env: {{PIP_CACHE_DIR: '{self.base}/{{{{ grains['id'] }}}}/pip-cache'}}\n"
-            f"    install_env: {{UV_CACHE_DIR: '{self.base}/{{{{ grains['id'] }}}}/uv-cache'}}\n"
             "    wait_timeout: 600\n"
             "  venvs:\n    service:\n"
             f"      path: {self.base}/{{{{ grains['id'] }}}}/venvs/service\n"
@@ -276,12 +275,11 @@ def reset_targets(salt_cli, base, ids, minions, caches=True):
     for target in ids["targets"]:
         ret = salt_cli.run("venvbuild.remove", f"{base}/{target}/venvs/service", minion_tgt=target)
         assert ret.returncode == 0, ret
-        if caches:
-            shutil.rmtree(base / target / "uv-cache", ignore_errors=True)
     if caches:
         for factory in minions[1:]:
-            shutil.rmtree(os.path.join(factory.config["cachedir"], "venvbuild", "wheels"),
-                          ignore_errors=True)
+            for cache in ("wheels", os.path.join("cache", "uv")):
+                shutil.rmtree(os.path.join(factory.config["cachedir"], "venvbuild", cache),
+                              ignore_errors=True)
 
 
 def wrk(url, seconds=5, connections=32):

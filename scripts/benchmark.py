@@ -46,8 +46,10 @@ class Host:
         self.tool = tool
         self.base = BENCH / tool
         self.venv = self.base / "venvs" / "service"
-        self.uv_cache = self.base / "uv-cache"
         self.cachedir = self.base / "root" / "var" / "cache" / "salt" / "minion"
+        # pip's and uv's caches are venvbuild's own, in the minion's cachedir.
+        self.uv_cache = self.cachedir / "venvbuild" / "cache" / "uv"
+        self.pip_cache = self.cachedir / "venvbuild" / "cache" / "pip"
         (self.base / "pillar").mkdir(parents=True, exist_ok=True)
         (self.base / "extra").mkdir(exist_ok=True)
         (self.base / "minion").write_text(json.dumps({
@@ -62,8 +64,7 @@ class Host:
             "trivial:\n  test.succeed_without_changes: []\n")
         (self.base / "pillar" / "venvbuild.sls").write_text(json.dumps({"venvbuild": {
             "repo": {"path": str(self.base / "repo")},
-            "defaults": {"install_tool": tool, "python": PYTHON,
-                         "install_env": {"UV_CACHE_DIR": str(self.uv_cache)}},
+            "defaults": {"install_tool": tool, "python": PYTHON},
             "venvs": {"service": {"path": str(self.venv), "packages": PACKAGES}},
         }}))
 
@@ -86,9 +87,15 @@ class Host:
         """No venv, no repo, no builder environment, no caches of ours (pip's and
         uv's download caches for the build stay warm: we measure building, not
         downloading)."""
-        for path in (self.base / "venvs", self.base / "repo", self.base / "root" / "var" / "cache",
-                     self.uv_cache):
+        kept = self.base / "pip-cache-kept"
+        shutil.rmtree(kept, ignore_errors=True)
+        if self.pip_cache.is_dir():
+            self.pip_cache.rename(kept)
+        for path in (self.base / "venvs", self.base / "repo", self.base / "root" / "var" / "cache"):
             shutil.rmtree(path, ignore_errors=True)
+        if kept.is_dir():
+            self.pip_cache.parent.mkdir(parents=True, mode=0o700)
+            kept.rename(self.pip_cache)
 
     def install(self, cold):
         """A first install: the venv removed; with cold also the uv cache and

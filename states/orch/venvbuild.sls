@@ -1,5 +1,7 @@
-{#- Build on the builders, publish through the mine, then install on the targets
-    in batches:
+{#- Build what the targets' own pillars ask for (the master compiles them and has
+    a builder build each distinct spec once: salt-run venvbuild.build), and what
+    the builders' pillars define (venvbuild.builder), publish through the mine,
+    then install on the targets in batches:
 
         salt-run state.orchestrate orch.venvbuild
         salt-run state.orchestrate orch.venvbuild pillar='{"venvbuild": {"orch": {"targets": "api*", "batch": 2}}}'
@@ -45,13 +47,21 @@ venvbuild_build_wheels:
       - venvbuild.builder
     - failhard: True
 
+venvbuild_build_for_targets:
+  salt.runner:
+    - name: venvbuild.build
+    - tgt: {{ targets | json }}
+    - tgt_type: {{ targets_type }}
+    - require:
+      - salt: venvbuild_build_wheels
+
 venvbuild_publish_mine:
   salt.function:
     - name: mine.update
     - tgt: {{ builders | json }}
     - tgt_type: {{ builders_type }}
     - require:
-      - salt: venvbuild_build_wheels
+      - salt: venvbuild_build_for_targets
 
 venvbuild_install_venvs:
   salt.state:

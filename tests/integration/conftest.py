@@ -78,8 +78,10 @@ class Pillar:
             "base:\n"
             "  '*':\n    - venvs\n"
             f"  '{builder_id}':\n    - builder\n"
-            "  'tgt-*':\n    - target\n"
+            "  'tgt-*':\n    - target\n    - groups\n"
         )
+        # Venvs only targets declare (tests of master-arranged builds fill it).
+        (base / "pillar" / "groups.sls").write_text("{}\n")
         (base / "pillar" / "builder.sls").write_text(json.dumps({
             "venvbuild": {"repo": {
                 "path": str(base / "repo"),
@@ -114,9 +116,9 @@ class Pillar:
             "    install_tool: {{ 'pip' if grains['id'].startswith('tgt-pip-') else 'uv' }}\n"
             f"    build_args: {json.dumps(self.build_args)}\n"
             "    wait_timeout: 120\n"
-            # One machine plays every host: give each its own uv cache, so each
-            # target really downloads the wheels from the builder.
-            f"    install_env: {{UV_CACHE_DIR: '{self.base}/{{{{ grains['id'] }}}}/uv-cache'}}\n"
+            # One machine plays every host: each minion's pip and uv caches are its
+            # own (in its cachedir), so each target really downloads the wheels.
+            "    install_env: {UV_HTTP_TIMEOUT: '60'}\n"
             "  venvs:\n"
             "    app:\n"
             f"      path: {self.base}/{{{{ grains['id'] }}}}/venvs/app\n"
@@ -161,6 +163,9 @@ def master(salt_factories, cluster_dir, state_tree, pillar):
             # Targets may ask a builder to build a spec of its pillar now
             # (request_build): this function only, anchored (docs/security.md).
             "peer": {".*": [r"^venvbuild\.build_spec$"]},
+            # ... or ask the master to build a spec of their own pillar (the runner
+            # learns the caller's authenticated id): this runner only, anchored.
+            "peer_run": {".*": [r"^venvbuild\.request$"]},
         },
     )
     with factory.started():

@@ -85,7 +85,7 @@ def test_pillar_is_read_plainly_and_the_mine_knows_the_platform_before_any_build
     configs = salt_cli.run("venvbuild.venv_configs", minion_tgt=builder_id).data
     assert configs["app"]["packages"] == SPEC1
     assert configs["app"]["repo_path"].endswith("/repo")
-    assert configs["app"]["install_env"] == {"UV_CACHE_DIR": "****"}  # shown redacted
+    assert configs["app"]["install_env"] == {"UV_HTTP_TIMEOUT": "****"}  # shown redacted
     assert salt_cli.run("mine.update", minion_tgt=builder_id).returncode == 0
     platform = salt_cli.run("venvbuild.platform", minion_tgt=builder_id).data["key"]
     mine = salt_cli.run("mine.get", builder_id, "venvbuild_repo", "tgt_type=list",

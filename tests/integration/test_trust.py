@@ -130,7 +130,7 @@ def test_a_second_server_with_a_rebuilt_wheel_and_matching_manifest_is_refused(
         sha = hashlib.sha256(data).hexdigest()
         (evil_platform / "wheels" / sha).mkdir()
         (evil_platform / "wheels" / sha / pin.filename).write_bytes(data)
-        pins.append(Pin.from_wheel(pin.filename, sha))
+        pins.append(Pin.from_wheel(pin.filename, sha, len(data)))
     forged = Manifest.create(genuine.venv_id, genuine.spec_id, genuine.platform,
                              genuine.requirements, pins)
     (evil_platform / "manifests" / genuine.filename).write_text(forged.render())

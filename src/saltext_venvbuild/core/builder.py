@@ -30,9 +30,12 @@ from typing import Sequence
 
 from . import constraints as constraints_mod
 from . import fsutil
+from . import runner
 from .errors import BuildError
 from .manifest import Manifest
+from .text import redact
 from .text import redact_args
+from .tools import PIP
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -169,7 +172,7 @@ class Builder:
                 }
                 for name, lines in files.items():
                     constraints_mod.write(os.path.join(staging, name), lines)
-                cmd = [env_python, "-m", "pip", "wheel", "--wheel-dir", out,
+                cmd = [env_python, *PIP, "wheel", "--wheel-dir", out,
                        "-r", os.path.join(staging, "requirements.txt"),
                        "-c", os.path.join(staging, "global-constraints.txt"),
                        "-c", os.path.join(staging, "constraints.txt")]
@@ -182,13 +185,16 @@ class Builder:
                     log_path=log_path, cwd=staging,
                     extra_env={
                         # Tools the build requirements bring (maturin, cython) come first.
-                        "PATH": f"{env_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+                        "PATH": f"{env_bin}{os.pathsep}{runner.trusted_path(os.environ.get('PATH'))}",
                         "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
                     },
                 )
                 pins, stored = self.repo.publish_wheels(out)
                 manifest = Manifest.create(
-                    spec.venv_id, spec.spec_id, spec.platform, spec.requirements, pins,
+                    # The manifest is served to anyone: it records requirements with URL
+                    # credentials hidden; the spec id covers them as given.
+                    spec.venv_id, spec.spec_id, spec.platform,
+                    [redact(req) for req in spec.requirements], pins,
                     [loaded[ref][1] for ref in global_refs + own_refs],
                 )
                 changed = previous is None or previous.sha256 != manifest.sha256

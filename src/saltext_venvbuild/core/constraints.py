@@ -1,29 +1,42 @@
 """Constraints files (``-c <url or path>``): read once per build, checked, recorded.
 
 OpenStack's ``upper-constraints.txt`` is the everyday case. The builder reads
-the file (a URL with ``requests``, retried like every fetch; a path from
-disk), accepts only comments, blank lines and requirements in it (no options,
-no nested includes: its content is input from the network), and hands pip a
-local copy. The manifest records the file's sha256, so a build can be traced
-to the exact content it used.
+the file (a URL with ``requests``, retried like every fetch, within
+``wait_timeout`` and at most ``MAX_BYTES``; a path from disk), accepts only
+comments, blank lines and requirements in it (no options, no nested includes:
+its content is input from the network), and hands pip a local copy. A file
+fetched by URL may hold version pins only (``name<op>version``, with
+markers): no direct URL (``name @ https://...``), VCS URL or path, which would
+make pip fetch and build code from wherever the file says. The manifest
+records the file's sha256, so a build can be traced to the exact content it
+used.
 
-The spec id covers the reference, not the content: targets never fetch the
-file, and a no-op stays free. A new content of the same URL is picked up
-when a spec is built: the first time, with ``package_state: latest`` (every
-run), or with ``wheels_rebuild``.
+A URL may pin its content: ``-c https://host/upper-constraints.txt#sha256=<hex>``
+(pip's hash-fragment convention). The fragment is not sent; the bytes fetched
+are hashed before anything parses them, and another hash is a refusal. A
+plain ``http://`` URL without a pin is fetched but warned about: whoever sits on
+the network path chooses the versions built.
+
+The spec id covers the reference (with its pin), not the content: targets
+never fetch the file, and a no-op stays free. A new content of the same URL is
+picked up when a spec is built: the first time, with ``package_state: latest``
+(every run), or with ``wheels_rebuild``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import urllib.parse
 from typing import TYPE_CHECKING
 from typing import Iterable
 
 from .errors import RepoError
 from .errors import SpecError
+from .errors import TrustError
 from .manifest import ConstraintFile
 from .spec import normalize_requirement
+from .spec import split_constraint_pin
 from .text import redact
 
 if TYPE_CHECKING:
@@ -31,34 +44,78 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 16 << 20
 
+# What a line of a fetched file may not start with: a path (pip reads "./x",
+# "/x", "~/x" as one).
+_PATH_STARTS = (".", "/", "~")
 
-def parse(text: str, source: str) -> list[str]:
-    """The requirement lines of a constraints file, normalized; SpecError otherwise."""
+
+def parse(text: str, source: str, pins_only: bool = False) -> list[str]:
+    """The requirement lines of a constraints file, normalized; SpecError otherwise.
+
+    ``pins_only`` (a file fetched by URL): every requirement must be a name with
+    version specifiers (and markers); a direct URL, a VCS URL or a path is
+    refused, naming the line.
+    """
     out = []
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark, which pip skips too
+    shown = f"constraints file {redact(source)}"
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split(" #", 1)[0].split("\t#", 1)[0].strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("-"):
             raise SpecError(
-                f"constraints file {redact(source)}, line {number}: {line[:60]!r} is a pip option; "
+                f"{shown}, line {number}: {redact(line)[:60]!r} is a pip option; "
                 "venvbuild accepts only requirements in constraints files"
             )
+        if pins_only and (line.startswith(_PATH_STARTS) or any(
+                char in line.split(";", 1)[0] for char in "/@:\\")):
+            # A URL ("name @ https://...", "git+https://..."), a path ("./x", "x/y"):
+            # pip would fetch or build code from there.
+            raise SpecError(_not_a_pin(shown, number, line))
         try:
-            out.append(normalize_requirement(line, f"constraints file {redact(source)}, line {number}:"))
+            normalized = normalize_requirement(line, f"{shown}, line {number}:")
         except SpecError as exc:
             raise SpecError(str(exc)) from None
+        if pins_only and " @ " in normalized.split(";", 1)[0]:
+            raise SpecError(_not_a_pin(shown, number, line))
+        out.append(normalized)
     return out
 
 
+def _not_a_pin(shown: str, number: int, line: str) -> str:
+    return (
+        f"{shown}, line {number}: {redact(line)[:80]!r} is a direct URL, VCS URL or path; a "
+        "constraints file fetched by URL may hold only version pins such as 'name===1.0' "
+        "(with markers), so that it chooses versions, never where code comes from; "
+        "nothing was built"
+    )
+
+
 def load(ref: str, http: Http | None = None) -> tuple[list[str], ConstraintFile]:
-    """``(lines, ConstraintFile)`` of the constraints file at ``ref`` (URL or path)."""
+    """``(lines, ConstraintFile)`` of the constraints file at ``ref`` (URL or path).
+
+    A URL's ``#sha256=`` pin is checked on the bytes fetched, before they are
+    decoded or parsed (TrustError on another hash).
+    """
     if ref.startswith(("http://", "https://")):
         if http is None:
             raise RepoError(f"constraints file {redact(ref)}: no HTTP client to fetch it with")
-        text = http.get_text(ref, "constraints file", missing_ok=False, limit=MAX_BYTES)
+        url, pinned = split_constraint_pin(ref)
+        data = http.get_bytes(url, "constraints file", missing_ok=False, limit=MAX_BYTES)
+        digest = hashlib.sha256(data).hexdigest()
+        if pinned is not None and digest != pinned:
+            raise TrustError(
+                f"constraints file {redact(url)}: its content has sha256 {digest}, but the "
+                f"#sha256= pin of the spec says {pinned}; refused, nothing was built (the file "
+                "changed upstream, or someone altered it on the way: check it, then update the pin)"
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RepoError(f"constraints file {redact(url)}: not UTF-8 text") from None
+        lines = parse(text, url, pins_only=True)
     else:
         try:
             with open(ref, "rb") as handle:
@@ -71,9 +128,25 @@ def load(ref: str, http: Http | None = None) -> tuple[list[str], ConstraintFile]
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise SpecError(f"constraints file {ref}: not UTF-8 text") from None
-    lines = parse(text, ref)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        lines = parse(text, ref)
+        digest = hashlib.sha256(data).hexdigest()
     return lines, ConstraintFile(redact(ref), digest)
+
+
+def warnings(refs: Iterable[str]) -> list[str]:
+    """A warning for each plain ``http://`` constraints URL among ``refs`` without a
+    ``#sha256=`` pin: nothing authenticates what it serves. No I/O."""
+    out = []
+    for ref in refs:
+        url, pinned = split_constraint_pin(ref) if "#" in ref else (ref, None)
+        if pinned is None and urllib.parse.urlsplit(url).scheme.lower() == "http":
+            out.append(
+                f"constraints file {redact(url)} is plain HTTP without a sha256 pin: whoever "
+                "serves it or sits on the network path chooses the versions this venv is "
+                "built with. Use https, or pin its content as "
+                f"'-c {redact(url)}#sha256=<sha256 of the file>' (docs/security.md)"
+            )
+    return out
 
 
 def write(path: str, lines: Iterable[str]) -> None:

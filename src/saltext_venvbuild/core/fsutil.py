@@ -118,6 +118,15 @@ def resolve_trusted(path: str, what: str, no_links_below: str | None = None,
     return current
 
 
+def is_trusted_dir(path: str) -> bool:
+    """True if ``path`` is an existing directory that only root (or venvbuild's
+    user) can change, reached through trusted directories and links only."""
+    try:
+        return os.path.isdir(resolve_trusted(path, "directory"))
+    except (UnsafePathError, OSError):
+        return False
+
+
 def ensure_dir(path: str, what: str, mode: int = 0o755, group: int | None = None, enforce: bool = True,
                no_links_below: str | None = None) -> str:
     """Make sure ``path`` is a trusted directory; create what is missing.

@@ -23,6 +23,7 @@ from . import fsutil
 from . import paths as paths_mod
 from .errors import InstallError
 from .errors import UnsafePathError
+from .layout import Removal
 from .layout import existing_change
 from .layout import removal
 from .stamp import STAMP_NAME
@@ -253,15 +254,64 @@ def install(paths: VenvPaths, request: InstallRequest, state_dir: str) -> Instal
     return InstallResult(old, stamp, new_dir, time.monotonic() - started, existing)
 
 
-def remove(paths: VenvPaths, state_dir: str) -> list[str]:
-    """Remove the venv at ``paths`` and every kept version, under the venv's lock."""
+def healthy(venv_dir: str, stamp: Stamp) -> bool:
+    """True if the venv at ``venv_dir`` can be switched to as it is: its Python is
+    there and its lock file is the manifest its stamp names (no install needed)."""
+    if not os.path.exists(os.path.join(venv_dir, "bin", "python")):
+        return False
+    try:
+        return fsutil.sha256_file(os.path.join(venv_dir, LOCK_NAME)) == stamp.manifest_sha256
+    except (OSError, UnsafePathError):
+        return False
+
+
+def kept_versions(paths: VenvPaths) -> list[tuple[str, Stamp]]:
+    """The venv directories venvbuild made and kept at ``paths``, other than the live
+    one, that can be switched to (:func:`healthy`), with their stamps; newest first."""
+    live = paths.live_dir()
+    live_real = os.path.realpath(live) if live else None
+    out = []
+    for directory in reversed(paths.version_dirs()):
+        if os.path.realpath(directory) == live_real:
+            continue
+        stamp = read_stamp(directory)
+        if stamp is not None and healthy(directory, stamp):
+            out.append((directory, stamp))
+    return out
+
+
+def switch_to(paths: VenvPaths, state_dir: str, venv_dir: str, live: str | None) -> None:
+    """Make the kept ``venv_dir`` the live venv with one atomic rename, under the venv's
+    lock, if the live venv is still ``live`` (an install may have run meanwhile) and
+    ``venv_dir`` is still healthy. Nothing is downloaded or installed.
+
+    ``venv_dir`` becomes the newest version (its time is set to now), so pruning
+    keeps it and the venv it replaced is what the next rollback returns to."""
     with fsutil.file_lock(prepare(paths, state_dir)):
-        removed = removal(paths)
+        if paths.kind() != "managed" or paths.live_dir() != live:
+            raise InstallError(f"venv {paths.path}: changed while switching; run again")
+        stamp = read_stamp(venv_dir)
+        if os.path.dirname(venv_dir) != paths.versions_dir or stamp is None or not healthy(
+                venv_dir, stamp):
+            raise InstallError(f"venv {paths.path}: {venv_dir} is no longer a complete venv; "
+                               "nothing was switched")
+        _switch(paths, venv_dir)
+        os.utime(venv_dir)
+
+
+def remove(paths: VenvPaths, state_dir: str) -> Removal:
+    """Remove the venv at ``paths`` and every version venvbuild made, under the venv's
+    lock; adopted and unknown content stays (:func:`layout.removal`)."""
+    with fsutil.file_lock(prepare(paths, state_dir)):
+        plan = removal(paths)
         if paths.kind() == "managed":
             os.unlink(paths.path)
-        if os.path.isdir(paths.versions_dir):
-            fsutil.remove_tree(paths.versions_dir)
-    return removed
+        for path in plan.removed:
+            if path == paths.versions_dir:
+                os.rmdir(path)  # empty by now; anything new in it stays
+            elif os.path.dirname(path) == paths.versions_dir:
+                fsutil.remove_tree(path)
+    return plan
 
 
 def verify(paths: VenvPaths, deep: bool = False) -> list[str]:

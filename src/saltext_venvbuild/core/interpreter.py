@@ -15,6 +15,7 @@ import subprocess
 from typing import Any
 from typing import Callable
 
+from . import runner
 from .errors import InterpreterError
 from .errors import VenvbuildError
 from .fsutil import atomic_write
@@ -64,11 +65,14 @@ def locate(python: str) -> str:
                 "or point 'python' at one that exists"
             )
         return os.path.abspath(python)
-    found = shutil.which(python)
+    # Only PATH's directories that no one but root can write: root must not run a
+    # "python3" another user put first on the caller's PATH.
+    search = runner.trusted_path(os.environ.get("PATH"))
+    found = shutil.which(python, path=search)
     if not found:
         raise InterpreterError(
-            f"python {python!r}: not found on the minion's PATH "
-            f"({os.environ.get('PATH', '')}); install it (e.g. with build_pkgs) "
+            f"python {python!r}: not found in the directories of the minion's PATH that only "
+            f"root can write ({search}); install it (e.g. with build_pkgs) "
             "or set 'python' to an absolute path"
         )
     return found
@@ -86,6 +90,11 @@ def probe(path: str, timeout: float = 60) -> dict[str, Any]:
     try:
         proc = subprocess.run(
             [path, "-I", "-c", _PROBE],
+            # Never the caller's directory or variables: a pyenv shim reads
+            # .python-version from its working directory and PYENV_VERSION.
+            cwd="/",
+            env=runner.inherited_environ(),
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import typing
 
 from . import fsutil
 from . import names
@@ -138,9 +139,22 @@ def existing_change(paths: VenvPaths, adopt: bool) -> dict[str, str] | None:
     )
 
 
-def removal(paths: VenvPaths) -> list[str]:
-    """What removing the venv at ``paths`` removes (a list of paths, maybe empty);
-    raises InstallError if venvbuild does not manage what is there."""
+class Removal(typing.NamedTuple):
+    """What removing a venv removes, and what it keeps where it is."""
+
+    removed: list[str]  # venvbuild's link, its own venv directories, an emptied versions dir
+    kept: list[str]  # adopted or pre-existing content, and anything venvbuild did not make
+
+
+def removal(paths: VenvPaths) -> Removal:
+    """What removing the venv at ``paths`` removes and keeps; raises InstallError if
+    venvbuild does not manage what is at the path.
+
+    venvbuild removes only what it made: its link and its own venv directories.
+    What ``adopt_existing`` (or a venv made by other means) moved aside is kept
+    where it is, as promised when it was moved, and so is anything else found in
+    the versions directory; the versions directory goes only when nothing is left.
+    """
     paths_mod.check_managed_path(paths.path)
     kind = paths.kind()
     if kind not in ("absent", "managed"):
@@ -151,6 +165,15 @@ def removal(paths: VenvPaths) -> list[str]:
         )
     paths.check_versions_dir()
     removed = [paths.path] if kind == "managed" else []
-    if os.path.isdir(paths.versions_dir):
+    try:
+        entries = sorted(os.listdir(paths.versions_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return Removal(removed, [])
+    own = [os.path.join(paths.versions_dir, name) for name in entries
+           if names.VERSION_DIR.fullmatch(name)]
+    kept = [os.path.join(paths.versions_dir, name) for name in entries
+            if not names.VERSION_DIR.fullmatch(name)]
+    removed += own
+    if not kept:
         removed.append(paths.versions_dir)
-    return removed
+    return Removal(removed, kept)

@@ -3,8 +3,11 @@
 One file per (venv, spec id) and platform, published atomically by the builder
 only after a successful build. It is at once the record of what was built and
 the lock file targets install from with ``--require-hashes``: every line pip or
-uv reads is ``name==version --hash=sha256:...``; the rest are comments.
-Rendering is deterministic, so equal content gives an equal manifest hash.
+uv reads is ``name==version --hash=sha256:...``; the rest are comments. The
+comment before each pin names its wheel file and the wheel's size in bytes
+(``# wheel: <file> size=<bytes>``, format 3), so a target stops a download
+the moment a repo sends more. Rendering is deterministic, so equal content
+gives an equal manifest hash.
 
 A manifest fetched from a repo is input from the network: :meth:`Manifest.parse`
 accepts exactly what :meth:`Manifest.render` writes, validates every field
@@ -29,9 +32,14 @@ from .spec import check_venv_id
 from .spec import normalize_requirement
 from .text import bad_character
 
-FORMAT = "venvbuild-manifest 2"
+FORMAT = "venvbuild-manifest 3"
 MAX_BYTES = 4 << 20  # far above any real manifest; a bound on what a target reads
+# The largest wheel size a manifest may record (64 GiB): far above any real
+# wheel; also the cap of a download whose size is unknown (a pin made in
+# memory, never one read from a manifest, which always records the size).
+MAX_WHEEL_SIZE = 1 << 36
 
+_WHEEL_LINE = re.compile(r"^(?P<file>\S+) size=(?P<size>[1-9][0-9]{0,11})$")
 _PIN = re.compile(r"^(?P<name>[a-z0-9]+(?:-[a-z0-9]+)*)==(?P<version>[A-Za-z0-9.+!_-]+) "
                   r"--hash=sha256:(?P<sha>[0-9a-f]{64})$")
 
@@ -66,17 +74,22 @@ def check_sha256(value: object, what: str = "sha256") -> str:
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Pin:
-    """One pinned distribution and the wheel it installs from; pins sort by name first."""
+    """One pinned distribution and the wheel it installs from; pins sort by name first.
+
+    ``size`` is the wheel's size in bytes, which every published manifest records
+    (a download stops there); None only for a pin made in memory without it.
+    """
 
     name: str  # canonical project name
     version: str
     filename: str  # the wheel's file name
     sha256: str
+    size: int | None = None
 
     @classmethod
-    def from_wheel(cls, filename: str, sha256: str) -> Pin:
-        """The pin of wheel file ``filename`` whose bytes hash to ``sha256``; RepoError
-        for an invalid file name or hash."""
+    def from_wheel(cls, filename: str, sha256: str, size: int | None = None) -> Pin:
+        """The pin of wheel file ``filename`` of ``size`` bytes that hash to ``sha256``;
+        RepoError for an invalid file name, hash or size."""
         if not isinstance(filename, str) or not WHEEL_FILE.fullmatch(filename):
             raise RepoError(f"wheel {filename!r}: not a valid wheel file name")
         try:
@@ -85,7 +98,10 @@ class Pin:
             raise RepoError(f"wheel {filename!r}: not a valid wheel file name: {exc}") from None
         if not SHA256.fullmatch(sha256 or ""):
             raise RepoError(f"wheel {filename}: bad sha256 {sha256!r}")
-        return cls(_wheel_names().canonicalize_name(name), str(version), filename, sha256)
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int)
+                                 or not 0 < size <= MAX_WHEEL_SIZE):
+            raise RepoError(f"wheel {filename}: bad size {size!r} (1 to {MAX_WHEEL_SIZE} bytes)")
+        return cls(_wheel_names().canonicalize_name(name), str(version), filename, sha256, size)
 
     @property
     def path(self) -> str:
@@ -97,7 +113,7 @@ class Pin:
 class ConstraintFile:
     """A ``-c <ref>`` constraints file and the sha256 of the content it had at build time."""
 
-    ref: str  # URL (credentials hidden) or path
+    ref: str  # URL (credentials hidden; with its #sha256= pin if the spec has one) or path
     sha256: str
 
 
@@ -155,7 +171,10 @@ class Manifest:
         lines += [f"# requirement: {req}" for req in self.requirements]
         lines += [f"# constraints-file: {c.sha256} {c.ref}" for c in self.constraint_files]
         for pin in self.pins:
-            lines.append(f"# wheel: {pin.filename}")
+            # A pin without a size renders without it, which parse() refuses: such a
+            # manifest (made in memory) is never published (publish reads it back).
+            size = "" if pin.size is None else f" size={pin.size}"
+            lines.append(f"# wheel: {pin.filename}{size}")
             lines.append(f"{pin.name}=={pin.version} --hash=sha256:{pin.sha256}")
         return "\n".join(lines) + "\n"
 
@@ -179,8 +198,18 @@ class Manifest:
 
     @classmethod
     def parse(cls, text: object, source: str = "manifest") -> Manifest:
-        """Read a rendered manifest; raise ManifestError naming ``source`` if it is not
-        exactly what :meth:`render` writes (it is rendered again and compared)."""
+        """Read a rendered manifest (text, or the bytes as fetched); raise ManifestError
+        naming ``source`` if it is not exactly what :meth:`render` writes (it is
+        rendered again and compared). Check a fetched manifest's hash *before*
+        calling this (:func:`remote.fetch_manifest` does): what does not hash right
+        is never parsed."""
+        if isinstance(text, bytes):
+            if len(text) > MAX_BYTES:
+                raise ManifestError(f"{source}: larger than {MAX_BYTES} bytes; not a manifest")
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ManifestError(f"{source}: not UTF-8 text") from None
         if not isinstance(text, str):
             raise ManifestError(f"{source}: not text")
         if len(text.encode("utf-8", "replace")) > MAX_BYTES:
@@ -212,7 +241,7 @@ class Manifest:
         requirements: list[str] = []
         constraint_files: list[ConstraintFile] = []
         pins: list[Pin] = []
-        wheel: str | None = None
+        wheel: tuple[str, int] | None = None
         for number, line in enumerate(lines, start=2):
             char = bad_character(line)
             if char is not None:
@@ -235,7 +264,12 @@ class Manifest:
                 elif key == "wheel":
                     if wheel is not None:
                         raise ManifestError(f"{source}, line {number}: two wheel lines in a row")
-                    wheel = value
+                    found = _WHEEL_LINE.fullmatch(value)
+                    if not found:
+                        raise ManifestError(
+                            f"{source}, line {number}: malformed wheel line {value[:120]!r} "
+                            "(expected '<wheel file> size=<bytes>')")
+                    wheel = (found.group("file"), int(found.group("size")))
                 else:
                     raise ManifestError(f"{source}, line {number}: unknown header {key!r}")
                 continue
@@ -245,15 +279,15 @@ class Manifest:
             if wheel is None:
                 raise ManifestError(f"{source}, line {number}: pin has no '# wheel:' line")
             try:
-                pin = Pin.from_wheel(wheel, match.group("sha"))
+                pin = Pin.from_wheel(wheel[0], match.group("sha"), wheel[1])
             except RepoError as exc:
                 raise ManifestError(f"{source}, line {number}: {exc}") from None
             if (pin.name, pin.version) != (match.group("name"), match.group("version")):
-                raise ManifestError(f"{source}, line {number}: pin does not match wheel {wheel}")
+                raise ManifestError(f"{source}, line {number}: pin does not match wheel {wheel[0]}")
             pins.append(pin)
             wheel = None
         if wheel is not None:
-            raise ManifestError(f"{source}: wheel line {wheel!r} without its pin")
+            raise ManifestError(f"{source}: wheel line {wheel[0]!r} without its pin")
         for key in ("venv", "spec", "platform"):
             if key not in meta:
                 raise ManifestError(f"{source}: header line '# {key}: ...' missing")
@@ -269,6 +303,25 @@ class Manifest:
 
 class ManifestFormatError(ManifestError):
     """A manifest of another format (an older venvbuild release)."""
+
+
+def lock_hashes(text: str, source: str = "lock file") -> set[str]:
+    """The sha256s of the wheels a venv's lock file (the manifest it was installed
+    from) pins: parsed strictly, or, for a venv installed by the release before
+    (format 2, without wheel sizes), read from its pin lines, each checked.
+    A local file venvbuild wrote, never network input; used to keep the wheels
+    of installed venvs in the cache."""
+    if text.startswith("# venvbuild-manifest 2\n"):
+        shas = set()
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.startswith("# "):
+                continue
+            match = _PIN.fullmatch(line)
+            if not match:
+                raise ManifestError(f"{source}, line {number}: malformed pin {line[:120]!r}")
+            shas.add(match.group("sha"))
+        return shas
+    return {pin.sha256 for pin in Manifest.parse(text, source=source).pins}
 
 
 def manifest_filename(venv_id: str, spec_id: str) -> str:

@@ -23,6 +23,7 @@ from typing import Collection
 from typing import Mapping
 from typing import Sequence
 
+from . import argpolicy
 from . import fsutil
 from . import names
 from .errors import RepoError
@@ -33,6 +34,7 @@ from .spec import DEFAULT_BUILD_REQUIREMENTS
 from .spec import INSTALL_TOOLS
 from .spec import PACKAGE_STATES
 from .spec import check_args
+from .spec import check_build_args
 from .spec import check_env
 from .spec import check_venv_id
 from .text import check_text
@@ -42,13 +44,6 @@ from .trust import check_builder_platforms
 DEFAULT_REPO_PATH = "/srv/venvbuild"
 TGT_TYPES = ("glob", "pcre", "list", "grain", "grain_pcre", "pillar", "pillar_pcre",
              "pillar_exact", "compound", "nodegroup", "ipcidr")
-
-# install_args that would put files outside the new venv (pip and uv spellings).
-_OUTSIDE_VENV = ("--prefix", "--target", "--root", "--user", "--home", "--src", "--system",
-                 "--python", "--break-system-packages", "--editable")
-_OUTSIDE_VENV_SHORT = frozenset("tpe")  # -t/--target, -p/--python (uv), -e/--editable
-_SHORT_WITH_VALUE = frozenset("rcifC")  # the rest of a cluster after these is their value
-_SAFE_PREFIXES = frozenset(["--pre"])  # real options that are prefixes of refused ones
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -97,44 +92,19 @@ def _string_list(value: object, name: str) -> list[str] | None:
         raise SpecError(f"{name} must be a list of strings, not {redact(repr(value))}")
     for item in value:
         if not isinstance(item, str):
-            raise SpecError(f"{name}: {item!r} is not a string")
+            raise SpecError(f"{name}: {redact(repr(item))} is not a string")
     return list(value)
 
 
 def _args(value: object, name: str) -> tuple[str, ...]:
-    return check_args(value, name)
-
-
-def _outside_venv(arg: str) -> bool:
-    """True if ``arg`` (as pip's and uv's parsers read it, abbreviations and short
-    clusters included) could install outside the venv."""
-    if arg.startswith("--"):
-        flag = arg.split("=", 1)[0]
-        if len(flag) <= 2:
-            return False
-        # optparse (pip) accepts any unambiguous prefix of a long option.
-        return flag in _OUTSIDE_VENV or (
-            flag not in _SAFE_PREFIXES and any(option.startswith(flag) for option in _OUTSIDE_VENV))
-    if arg.startswith("-") and len(arg) > 1:
-        for letter in arg[1:]:
-            if letter in _OUTSIDE_VENV_SHORT:
-                return True
-            if letter in _SHORT_WITH_VALUE:
-                return False
-    return False
+    """``build_args``, ``default_build_args``: for pip wheel (core/argpolicy.py)."""
+    return check_build_args(value, name)
 
 
 def _install_args(value: object, name: str) -> tuple[str, ...]:
-    args = check_args(value, name)
-    previous = None
-    for arg in args:
-        if _outside_venv(arg) and previous not in ("-r", "-c", "-i", "-f", "-C"):
-            raise SpecError(
-                f"{name}: {redact(arg)!r} would install outside the new venv (or into another "
-                "interpreter); venvbuild installs only into the venv it builds"
-            )
-        previous = arg
-    return args
+    """``install_args``: the form only; :func:`validate` checks them against the
+    options ``install_tool`` may be given (core/argpolicy.py), once that is known."""
+    return check_args(value, name)
 
 
 def _env(value: object, name: str) -> dict[str, str]:
@@ -305,11 +275,11 @@ TABLE = (
          "``present`` (default): build a spec once; ``latest``: resolve again (and upgrade the builder environment) on every run."),
     # Building.
     _opt("build_args", None, _args, True,
-         "List of extra arguments for ``pip wheel``, e.g. ``[--no-index, --find-links, /srv/sdists]``."),
+         "List of extra arguments for ``pip wheel``, e.g. ``[--no-index, --find-links, /srv/sdists]``; only the options listed in docs/usage.md (\"Allowed options and variables\") are accepted."),
     _opt("default_build_args", None, _args, True,
          "Arguments put before ``build_args``, for every venv (the role's ``venv_default_pip_build_args``), e.g. ``[--no-build-isolation]``."),
     _opt("build_env", None, _env, True,
-         "Mapping of environment variables for the build."),
+         "Mapping of environment variables for the build; only the variables listed in docs/usage.md are accepted, and their values are never shown."),
     _opt("build_requirements", list(DEFAULT_BUILD_REQUIREMENTS), _string_list, True,
          "What the builder environment holds besides pip (default ``[pbr, setuptools, wheel]``, the role's ``venv_build_requirements``)."),
     _opt("build_requirements_extra", None, _string_list, True,
@@ -364,9 +334,9 @@ TABLE = (
          "When the builder has not published this spec yet, ask it to build it now through peer publishing (``venvbuild.build_spec``; needs a master ``peer`` rule) instead of only waiting (default ``False``)."),
     # Installing.
     _opt("install_args", None, _install_args, False,
-         "List of extra arguments for the install into the venv (none that install elsewhere: ``--target``, ``--prefix``, ``--user``... are refused)."),
+         "List of extra arguments for the install into the venv, e.g. ``[--compile-bytecode]``; only the options of ``install_tool`` listed in docs/usage.md are accepted (nothing that writes elsewhere: ``--target``, ``--report``, ``--cache-dir``... are refused)."),
     _opt("install_env", None, _env, False,
-         "Mapping of environment variables for the install."),
+         "Mapping of environment variables for the install; the same variables as ``build_env`` are accepted, and their values are never shown."),
     _opt("install_timeout", 1800, _positive_seconds, False,
          "Seconds creating or installing the venv may run (default 1800)."),
     _opt("keep_versions", 2, _positive_int, False,
@@ -424,6 +394,8 @@ def validate(values: Mapping[str, Any], config_repo_path: str = DEFAULT_REPO_PAT
         opts[key] = opts[key] or ()
     for key in ("build_pkgs", "install_pkgs", "symlink_pkgs", "facts_when_changed"):
         opts[key] = opts[key] or []
+    # install_args are read as install_tool's parser reads them; nothing else is given.
+    argpolicy.check_install_args(opts["install_args"], "install_args", opts["install_tool"])
     if opts["manifest_sha256"] and not opts["repo_url"]:
         raise SpecError("manifest_sha256 is for repo_url: set repo_url too, or drop it")
     opts["repo_gid"] = repo_gid(opts["repo_user"], opts["repo_group"])

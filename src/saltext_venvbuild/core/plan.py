@@ -17,6 +17,7 @@ from typing import Iterable
 
 from .manifest import diff_versions
 from .stamp import python_record
+from .text import redact
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -94,8 +95,10 @@ def changes(found: Found, wants: Wants, manifest: Manifest | None = None) -> dic
         out["existing"] = found.existing
     if stamp is not None and not found.alive:
         out["repaired"] = {"old": "bin/python missing", "new": spec.spec_id}
-    old_reqs = set(stamp.requirements) if stamp else set()
-    new_reqs = set(spec.requirements)
+    # Compared and shown with URL credentials hidden: the stamp and the manifest
+    # record requirements that way, and changes reach the job return and events.
+    old_reqs = {redact(req) for req in stamp.requirements} if stamp else set()
+    new_reqs = {redact(req) for req in spec.requirements}
     if stamp is None:
         out["venv"] = {"old": None, "new": spec.spec_id}
     elif stamp.spec_id != spec.spec_id:

@@ -13,7 +13,7 @@ from . import fsutil
 from .errors import VenvbuildError
 from .installer import LOCK_NAME
 from .layout import VenvPaths
-from .manifest import Manifest
+from .manifest import lock_hashes
 
 
 def _file(state_dir: str) -> str:
@@ -50,7 +50,7 @@ def wheels_in_use(state_dir: str) -> set[str]:
         for version in paths.version_dirs(adopted=False):
             try:
                 text = fsutil.read_text(os.path.join(version, LOCK_NAME))
-                shas |= {pin.sha256 for pin in Manifest.parse(text or "").pins}
+                shas |= lock_hashes(text or "")  # format 2 locks too (installed before sizes)
             except (VenvbuildError, OSError, ValueError):
                 continue  # an unreadable lock keeps nothing alive; its venv is broken anyway
     return shas

@@ -150,7 +150,8 @@ class RepoLayout:
             return False
 
     def publish_wheels(self, built_dir: str) -> tuple[list[Pin], list[str]]:
-        """Store every wheel of ``built_dir`` by its content; return ``(pins, new)``.
+        """Store every wheel of ``built_dir`` by its content; return ``(pins, new)``,
+        each pin with the wheel's sha256 and size.
 
         A wheel whose bytes are already stored is not copied again. A stored
         file whose content does not match its name (damaged) is replaced.
@@ -163,7 +164,10 @@ class RepoLayout:
             if not filename.endswith(".whl"):
                 continue
             src = os.path.join(built_dir, filename)
-            pin = Pin.from_wheel(filename, fsutil.sha256_file(src))
+            # The size goes into the manifest: a target's download stops there. The
+            # staging directory is root's alone, so the file does not change between.
+            size = os.lstat(src).st_size
+            pin = Pin.from_wheel(filename, fsutil.sha256_file(src), size)
             pins.append(pin)
             if self._stored(pin):
                 continue

@@ -1,5 +1,8 @@
 """Running pip, uv and Python: argument lists, never a shell; bounded in time; logged.
 
+Every command runs with a working directory and an environment venvbuild
+chose (:func:`inherited_environ`: never the caller's working directory, none
+of the caller's variables that pick sources, targets, caches or code).
 Every command runs in its own session (process group). When it outlives its
 timeout, the whole group is stopped (SIGTERM, then SIGKILL), so a build that
 hangs in a compiler or a ``setup.py`` leaves no process behind. Its output
@@ -13,9 +16,11 @@ import contextlib
 import dataclasses
 import logging
 import os
+import pwd
 import signal
 import subprocess
 import time
+from typing import Mapping
 from typing import Sequence
 
 from . import fsutil
@@ -25,6 +30,45 @@ from .text import redact_args
 log = logging.getLogger(__name__)
 
 _GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+
+# What a tool inherits from the caller's environment (salt-minion's, or the
+# shell of whoever ran salt-call): nothing that picks sources, targets, caches,
+# configuration files or code to load (PIP_*, UV_*, PYTHON*, XDG_*, LD_*,
+# TMPDIR, HOME...). PATH is kept with its untrusted directories removed.
+INHERITED = frozenset(["PATH", "LANG", "LANGUAGE", "TZ", "http_proxy", "https_proxy", "no_proxy",
+                       "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY"])
+INHERITED_PREFIXES = ("LC_",)
+
+
+def inherited_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a process venvbuild starts begins with: the part of ``environ``
+    (default ``os.environ``) in :data:`INHERITED`, PATH's trusted directories, and
+    ``HOME`` set to the effective user's home."""
+    environ = os.environ if environ is None else environ
+    env = {key: value for key, value in environ.items()
+           if key in INHERITED or key.startswith(INHERITED_PREFIXES)}
+    env["PATH"] = trusted_path(environ.get("PATH"))
+    env["HOME"] = user_home()
+    return env
+
+
+def trusted_path(path: str | None) -> str:
+    """``path`` (a PATH value) with every entry removed that is relative or a
+    directory someone other than root could write to (or that leads through
+    one): root must not run a ``uv``, ``python3`` or ``gcc`` another user put first."""
+    kept = []
+    for entry in (path if path is not None else os.defpath).split(os.pathsep):
+        if entry and os.path.isabs(entry) and entry not in kept and fsutil.is_trusted_dir(entry):
+            kept.append(entry)
+    return os.pathsep.join(kept)
+
+
+def user_home() -> str:
+    """The effective user's home directory, from the password database (not ``$HOME``)."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_dir or "/"
+    except KeyError:
+        return "/"
 
 
 def tail(text: str, lines: int = 25, chars: int = 3000) -> str:
@@ -57,7 +101,7 @@ class Command:
 
     argv: Sequence[object]  # each is passed as str(arg)
     env: dict[str, str] | None = None
-    cwd: str | None = None
+    cwd: str | None = None  # None: "/" (never the caller's working directory)
     timeout: float | None = None
     timeout_option: str = ""
 
@@ -69,11 +113,11 @@ def run(command: Command, error: type[Exception], what: str, log_path: str | Non
     of a failed state can stay short and point there. Returns the output.
     """
     argv = [str(arg) for arg in command.argv]
-    env, cwd, timeout = command.env, command.cwd, command.timeout
+    env, cwd, timeout = command.env, command.cwd or "/", command.timeout
     shown = " ".join(redact_args(argv))
     log.debug("venvbuild: running %s", shown)
     started = time.monotonic()
-    if cwd is not None and not os.path.isdir(cwd):
+    if not os.path.isdir(cwd):
         raise error(f"{what}: working directory {cwd} does not exist")
     try:
         proc = subprocess.Popen(  # pylint: disable=consider-using-with

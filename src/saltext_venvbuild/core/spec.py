@@ -23,6 +23,7 @@ from typing import Mapping
 from typing import Sequence
 from typing import TypeVar
 
+from . import argpolicy
 from . import names
 from .errors import SpecError
 from .errors import VenvbuildError
@@ -41,6 +42,9 @@ DEFAULT_BUILD_REQUIREMENTS = ("pbr", "setuptools", "wheel")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 # The role's constraint-file entries: "--constraint URL", "-c PATH", "-c=URL".
 _CONSTRAINT_FILE = re.compile(r"^(?:-c|--constraint)(?: +|=)(?P<ref>\S+)$")
+# The one fragment a constraints URL may carry: the sha256 its content must have
+# (pip's own hash-fragment convention for URLs).
+_SHA256_FRAGMENT = re.compile(r"^sha256=(?P<sha>[0-9a-fA-F]{64})$")
 
 _T = TypeVar("_T")
 
@@ -110,13 +114,33 @@ def normalize_constraint(text: object, what: str = "constraint") -> str:
 
 
 def check_constraint_ref(ref: str, what: str = "constraint") -> str:
-    """An ``http(s)`` URL or an absolute local path of a constraints file."""
+    """An ``http(s)`` URL or an absolute local path of a constraints file.
+
+    A URL may end in ``#sha256=<64 hex digits>``: the sha256 the file's content
+    must have (written in lower case). The pin is part of the reference, so of
+    the spec id; it is stripped before fetching (:func:`split_constraint_pin`).
+    A local path takes no fragment: a ``#`` there is refused.
+    """
     check_text(ref, what)
     parsed = urllib.parse.urlsplit(ref)
     if parsed.scheme in ("http", "https"):
         if not parsed.hostname:
             raise SpecError(f"{what} {redact(ref)!r}: the URL has no host")
+        if "#" in ref:
+            url, _, fragment = ref.partition("#")
+            pinned = _SHA256_FRAGMENT.fullmatch(fragment)
+            if not pinned:
+                raise SpecError(
+                    f"{what} -c {redact(ref)!r}: the only fragment a constraints URL may have is "
+                    "the sha256 its content must have, '#sha256=<64 hex digits>'"
+                )
+            return f"{url}#sha256={pinned.group('sha').lower()}"
         return ref
+    if "#" in ref and posixpath.isabs(ref):
+        raise SpecError(
+            f"{what} -c {ref!r}: a local constraints file takes no '#' fragment (a '#sha256=' "
+            "pin is for URLs; a local file is this minion's own)"
+        )
     if parsed.scheme or not posixpath.isabs(ref) or ".." in ref.split("/"):
         raise SpecError(
             f"{what} -c {redact(ref)!r}: a constraints file must be an http(s) URL or an "
@@ -129,6 +153,20 @@ def check_constraint_ref(ref: str, what: str = "constraint") -> str:
 def constraint_file_ref(entry: str) -> str | None:
     """The URL or path of a normalized ``-c <ref>`` constraint, else None."""
     return entry[3:] if entry.startswith("-c ") else None
+
+
+def split_constraint_pin(ref: str) -> tuple[str, str | None]:
+    """``(what to fetch or read, the pinned sha256 or None)`` of a checked constraints
+    reference: a URL's ``#sha256=`` fragment is the pin, never sent to the server."""
+    url, sep, fragment = ref.partition("#")
+    if not sep:
+        return ref, None
+    pinned = _SHA256_FRAGMENT.fullmatch(fragment)
+    if not pinned:
+        raise SpecError(f"constraints file {redact(ref)!r}: unchecked fragment")
+    return url, pinned.group("sha").lower()
+
+
 def _vcs_to_pep508(text: str, what: str) -> str:
     """``git+URL@REF#egg=name&subdirectory=x`` -> ``name @ git+URL@REF#subdirectory=x``."""
     url, _, fragment = text.partition("#")
@@ -195,33 +233,54 @@ def _as_list(items: Any, what: str) -> list[Any]:
 
 
 def check_args(args: object, what: str) -> tuple[str, ...]:
-    """Validate a list of command-line arguments (no shell, one token each)."""
+    """Validate a list of command-line arguments (no shell, one token each).
+
+    Only the form: which options are allowed is :mod:`argpolicy`'s. A message
+    names an argument by its position, never by its text, which may be an index
+    URL with a token."""
     if args is None:
         return ()
     if isinstance(args, str):
         raise SpecError(
             f"{what} must be a list such as ['--no-index', '--find-links', '/srv/sdists'], "
-            f"not the string {redact(args)!r}"
+            "not a string (it is not shown)"
         )
     if not isinstance(args, (list, tuple)):
         raise SpecError(
             f"{what} must be a list such as ['--no-index', '--find-links', '/srv/sdists'], "
-            f"not {type(args).__name__} {redact(str(args))!r}"
+            f"not {type(args).__name__} (it is not shown)"
         )
     out = []
-    for item in args:
+    for index, item in enumerate(args, start=1):
         if not isinstance(item, (str, int, float)) or isinstance(item, bool):
-            raise SpecError(f"{what}: argument {redact(repr(item))} is not a string")
+            raise SpecError(f"{what}: argument {index} is not a string but "
+                            f"{type(item).__name__} (it is not shown)")
         arg = str(item)
         if "\0" in arg or "\n" in arg:
-            raise SpecError(f"{what}: argument {redact(arg)!r} contains a NUL or newline")
-        check_text(arg, f"{what}: argument", allow_empty=True)
+            raise SpecError(f"{what}: argument {index} contains a NUL or newline (it is not shown)")
+        check_text(arg, f"{what}: argument {index}", allow_empty=True, secret=True)
         out.append(arg)
     return tuple(out)
 
 
+def check_build_args(args: object, what: str = "build_args") -> tuple[str, ...]:
+    """Arguments for ``pip wheel`` and the builder environment: :func:`check_args`,
+    then only the options :data:`argpolicy.BUILD_ARGS` allows."""
+    return argpolicy.check_build_args(check_args(args, what), what)
+
+
+def _shown_name(key: object) -> str:
+    """An environment variable name for a message: a bad one may be a whole
+    ``NAME=value`` line, so nothing from its first ``=`` on is shown."""
+    if not isinstance(key, str):
+        return f"a {type(key).__name__} key"
+    name = key.split("=", 1)[0][:64]
+    return repr(name) + (" (what follows '=' is not shown)" if "=" in key else "")
+
+
 def check_env(env: object, what: str) -> dict[str, str]:
-    """Validate an environment mapping: names as the shell knows them, scalar values."""
+    """Validate an environment mapping: only allowed names (:mod:`argpolicy`),
+    scalar values. A message names the variable, never its value."""
     if env is None:
         return {}
     if not isinstance(env, dict):
@@ -230,14 +289,15 @@ def check_env(env: object, what: str) -> dict[str, str]:
     out = {}
     for key, given in env.items():
         if not isinstance(key, str) or not names.ENV_NAME.fullmatch(key):
-            raise SpecError(f"{what}: {key!r} is not a valid environment variable name")
+            raise SpecError(f"{what}: {_shown_name(key)} is not a valid environment variable name")
+        argpolicy.check_env_name(key, what)
         value = "" if given is None else given
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise SpecError(
                 f"{what}: {key} must be a string or a number, not {type(value).__name__} "
                 "(quote it in YAML)"
             )
-        out[key] = check_text(str(value), f"{what}: {key}", allow_empty=True)
+        out[key] = check_text(str(value), f"{what}: {key}", allow_empty=True, secret=True)
     return out
 
 
@@ -293,7 +353,7 @@ class VenvSpec:
             constraints=normalize_constraints(inputs["constraints"], "constraint"),
             global_constraints=normalize_constraints(inputs["global_constraints"],
                                                      "global constraint"),
-            build_args=check_args(inputs["build_args"], "build_args"),
+            build_args=check_build_args(inputs["build_args"]),
             platform=platform,
             build_requirements=normalize_requirements(inputs["build_requirements"],
                                                       "build requirement"),
@@ -395,7 +455,7 @@ class SpecCache:
         fields: dict[str, Any] = {field: tuple(value) if isinstance(value, list) else value
                                   for field, value in entry.items()}
         try:
-            spec = VenvSpec(**fields, build_args=check_args(inputs["build_args"], "build_args"))
+            spec = VenvSpec(**fields, build_args=check_build_args(inputs["build_args"]))
         except (TypeError, SpecError):
             return None
         return spec if spec.venv_id == venv_id and spec.platform == platform else None

@@ -43,20 +43,26 @@ def bad_character(text: str) -> str | None:
     return None
 
 
-def check_text(value: object, what: str, allow_empty: bool = False) -> str:
+def check_text(value: object, what: str, allow_empty: bool = False, secret: bool = False) -> str:
     """Return ``value`` if it is a string fit for a file line, a path or an argument.
 
     Raises SpecError naming ``what`` for a non-string, an empty string (unless
-    ``allow_empty``) or a refused character.
+    ``allow_empty``) or a refused character. The message shows the value (its URL
+    credentials hidden, :func:`redact_loose`) unless ``secret``: then it names ``what`` only, for values
+    such as ``build_env``'s, which are never shown anywhere.
     """
     if not isinstance(value, str):
+        if secret:
+            raise SpecError(f"{what}: must be a string, not {type(value).__name__}")
         raise SpecError(f"{what} {value!r}: must be a string")
     if not value and not allow_empty:
         raise SpecError(f"{what}: must not be empty")
     char = bad_character(value)
     if char is not None:
+        # A value with a refused character is malformed; its credentials may be too.
+        shown = " (the value is not shown)" if secret else f" {redact_loose(value)!r}"
         raise SpecError(
-            f"{what} {redact(value)!r}: contains the control or line-separator character "
+            f"{what}{shown}: contains the control or line-separator character "
             f"{char!r} (U+{ord(char):04X}); remove it"
         )
     return value
@@ -80,6 +86,23 @@ def redact(text: Any) -> Any:
     if not isinstance(text, str):
         return text
     return _USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+
+
+def redact_loose(text: Any) -> Any:
+    """:func:`redact`, and then, if an ``@`` still follows a ``://`` (credentials with a
+    raw space, ``/`` or ``#`` that :func:`redact` cannot delimit), everything from the
+    ``://`` to the last ``@`` hidden too. For showing one value (an argument), where
+    hiding too much is better than showing a password."""
+    if not isinstance(text, str):
+        return text
+    text = redact(text)
+    head, sep, rest = text.partition("://")
+    if not sep:
+        return text
+    after = rest[len(REDACTED) + 1:] if rest.startswith(f"{REDACTED}@") else rest
+    if "@" in after:
+        return f"{head}{sep}{REDACTED}@{rest.rsplit('@', 1)[1]}"
+    return text
 
 
 def redact_args(args: Iterable[object]) -> list[str]:

@@ -2,7 +2,23 @@
 
 :class:`ToolSettings` carries everything that decides how a tool runs (which
 tool, where uv is, the CA bundle, pip's config, extra environment, the
-timeout), so the builder and the installer configure tools the same way.
+timeout, the working directory and caches), so the builder and the installer
+configure tools the same way.
+
+Every process runs as root on the caller's behalf, so nothing of the caller's
+surroundings may steer it (docs/security.md, "What steers a tool"):
+
+- its working directory is one venvbuild owns (``<state dir>/work``, else
+  ``/``), never the caller's: Python puts the working directory first on
+  ``sys.path`` and uv discovers ``uv.toml``/``pyproject.toml`` from it;
+- Python runs isolated (``-I``: no ``PYTHON*`` variables, no user site, no
+  working directory on ``sys.path``), uv with ``UV_NO_CONFIG=1``;
+- the environment is built, not inherited: of the caller's variables only
+  ``PATH`` (directories only root can write), the locale, ``TZ`` and the
+  proxy variables pass (:data:`runner.INHERITED`); ``HOME`` is the effective user's
+  home from the password database, pip's and uv's caches are venvbuild's own
+  (``PIP_CACHE_DIR``, ``UV_CACHE_DIR``), and the operator's ``build_env`` /
+  ``install_env`` come last.
 """
 
 from __future__ import annotations
@@ -20,6 +36,9 @@ from .errors import ToolError
 if TYPE_CHECKING:
     from .interpreter import Interpreter
 
+# ``python`` + these runs pip isolated: not from the working directory, no PYTHON* variables.
+PIP = ("-I", "-m", "pip")
+
 # Environment every tool run gets: quiet, no self-update checks, and uv never
 # downloads an interpreter behind the operator's back.
 BASE_ENV = {
@@ -27,8 +46,10 @@ BASE_ENV = {
     "PIP_NO_INPUT": "1",
     "UV_PYTHON_DOWNLOADS": "never",
     "UV_NO_PROGRESS": "1",
+    # uv discovers uv.toml and pyproject.toml from the working directory up; its
+    # settings come from venvbuild's command line and the *_env options only.
+    "UV_NO_CONFIG": "1",
 }
-
 
 @dataclasses.dataclass(frozen=True)
 class ToolSettings:
@@ -42,11 +63,16 @@ class ToolSettings:
     env: dict[str, str] = dataclasses.field(default_factory=dict)  # build_env or install_env
     timeout: float | None = None  # seconds; None: unbounded
     timeout_option: str = ""  # the option that sets timeout, for messages
+    workdir: str | None = None  # the working directory of every run (None: "/")
+    cache_dir: str | None = None  # pip's and uv's caches go below it (None: under HOME)
 
     def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The environment of a pip/uv run."""
-        env = dict(os.environ)
+        """The environment of a pip/uv run (see the module's doc)."""
+        env = runner.inherited_environ()
         env.update(BASE_ENV)
+        if self.cache_dir:
+            env["PIP_CACHE_DIR"] = os.path.join(self.cache_dir, "pip")
+            env["UV_CACHE_DIR"] = os.path.join(self.cache_dir, "uv")
         if self.ca_bundle:
             # uv reads SSL_CERT_FILE, not REQUESTS_CA_BUNDLE or PIP_CERT; pip's
             # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override its --cert.
@@ -70,8 +96,8 @@ class ToolSettings:
     def run(self, cmd: Sequence[object], error: type[Exception], what: str, log_path: str | None = None,
             cwd: str | None = None, extra_env: Mapping[str, str] | None = None) -> str:
         """Run ``cmd`` with this tool's environment and timeout (:func:`runner.run`); its output."""
-        command = runner.Command(cmd, env=self.environ(extra_env), cwd=cwd, timeout=self.timeout,
-                                 timeout_option=self.timeout_option)
+        command = runner.Command(cmd, env=self.environ(extra_env), cwd=cwd or self.workdir,
+                                 timeout=self.timeout, timeout_option=self.timeout_option)
         return runner.run(command, error, what, log_path=log_path)
 
     def create_venv(self, interpreter: Interpreter, directory: str, error: type[Exception],
@@ -81,7 +107,7 @@ class ToolSettings:
         if self.tool == "uv":
             cmd = [self.uv(), "venv", "--python", interpreter.executable, directory]
         else:
-            cmd = [interpreter.executable, "-m", "venv", directory]
+            cmd = [interpreter.executable, "-I", "-m", "venv", directory]
         if clear:
             cmd.insert(-1, "--clear")
         self.run(cmd, error, what, log_path=log_path)
@@ -91,7 +117,7 @@ class ToolSettings:
         """The start of an install command into the venv of ``python``."""
         if self.tool == "uv":
             return [self.uv(), "pip", "install", "--python", python]
-        return [python, "-m", "pip", "install", *self.cert_args()]
+        return [python, *PIP, "install", *self.cert_args()]
 
 
 def find_uv(uv_bin: str | None = None) -> str:
@@ -100,7 +126,7 @@ def find_uv(uv_bin: str | None = None) -> str:
         if os.path.isfile(uv_bin) and os.access(uv_bin, os.X_OK):
             return uv_bin
         raise ToolError(f"uv_bin {uv_bin!r}: no executable there")
-    found = shutil.which("uv")
+    found = shutil.which("uv", path=runner.trusted_path(os.environ.get("PATH")))
     if found:
         return found
     try:

@@ -13,8 +13,10 @@ are not. In practice:
   entry (``venvbuild.repo_info``) is that builder's word. It lists the sha256
   of every manifest the builder publishes.
 - **A fetched manifest is used only if its sha256 is one the chosen builder
-  published** (or one the pillar pins with ``manifest_sha256``). Its wheels are
-  then checked against the hashes it lists. Whoever serves the files or sits on
+  published** (or one the pillar pins with ``manifest_sha256``). The hash is
+  compared on the bytes as fetched, before anything parses them: bytes nothing
+  vouches for are never parsed. Its wheels are then checked against the
+  hashes it lists. Whoever serves the files or sits on
   the path can withhold them, not change them.
 """
 
@@ -37,7 +39,6 @@ from .repo import location
 from .text import redact
 
 if TYPE_CHECKING:
-    from .manifest import Manifest
     from .spec import VenvSpec
 
 MINE_ALIAS = "venvbuild_repo"  # the mine_functions alias of venvbuild.repo_info
@@ -103,16 +104,17 @@ def check_builder_platforms(value: object, what: str = "builder_platforms") -> d
     return out
 
 
-def choose_builder(target_id: str, builders: Mapping[str, Any] | None, platform: str,
-                   builder_platforms: Mapping[str, Iterable[str]] | None = None,
-                   ) -> tuple[str, dict[str, Any]] | None:
-    """Pick one builder for ``target_id`` among ``builders`` serving ``platform``.
+def ranked_builders(key: str, builders: Mapping[str, Any] | None, platform: str,
+                    builder_platforms: Mapping[str, Iterable[str]] | None = None,
+                    ) -> list[tuple[str, dict[str, Any]]]:
+    """The builders among ``builders`` that serve ``platform``, best first for ``key``.
 
     ``builders`` maps minion ids to their ``venvbuild.repo_info`` mine data.
-    Rendezvous hashing: every target ranks builders by hash(target, builder) and
-    takes the first, so the choice is stable, load spreads evenly, and adding a
-    builder moves only the targets that now prefer it. Returns ``(id, info)`` or
-    None when no builder serves the platform with a URL.
+    Rendezvous hashing: ``key`` (a target's id, a spec) ranks builders by
+    hash(key, builder), so the order is stable, load spreads evenly, adding a
+    builder moves only what now prefers it, and when the first is down the
+    next is the same for everyone. Builders without a URL, not serving the
+    platform or not allowed by ``builder_platforms`` are left out.
     """
     eligible = {
         builder_id: info
@@ -120,14 +122,21 @@ def choose_builder(target_id: str, builders: Mapping[str, Any] | None, platform:
         if _valid_info(info) and platform in info["platforms"]
         and allowed(builder_id, platform, builder_platforms)
     }
-    if not eligible:
-        return None
 
     def rank(builder_id: str) -> str:
-        return hashlib.sha256(f"{target_id}\0{builder_id}".encode()).hexdigest()
+        return hashlib.sha256(f"{key}\0{builder_id}".encode()).hexdigest()
 
-    chosen = max(sorted(eligible), key=rank)
-    return chosen, eligible[chosen]
+    return [(builder_id, eligible[builder_id])
+            for builder_id in sorted(sorted(eligible), key=rank, reverse=True)]
+
+
+def choose_builder(target_id: str, builders: Mapping[str, Any] | None, platform: str,
+                   builder_platforms: Mapping[str, Iterable[str]] | None = None,
+                   ) -> tuple[str, dict[str, Any]] | None:
+    """Pick one builder for ``target_id`` among ``builders`` serving ``platform``: the
+    first of :func:`ranked_builders`; None when no builder serves the platform."""
+    ranked = ranked_builders(target_id, builders, platform, builder_platforms)
+    return ranked[0] if ranked else None
 
 
 def published_hash(info: object, platform: str, release: str | None, venv_id: str, spec_id: str) -> str | None:
@@ -139,15 +148,17 @@ def published_hash(info: object, platform: str, release: str | None, venv_id: st
     return value if isinstance(value, str) else None
 
 
-def check_manifest(manifest: Manifest, expected: str, source: str, anchor: str) -> Manifest:
-    """Raise TrustError unless ``manifest`` hashes to ``expected`` (from ``anchor``)."""
-    if manifest.sha256 != expected:
+def check_manifest(sha256: str, expected: str, source: str, anchor: str) -> str:
+    """Raise TrustError unless a manifest's bytes, which hash to ``sha256``, hash to
+    ``expected`` (from ``anchor``); return ``sha256``."""
+    if sha256 != expected:
         raise TrustError(
-            f"manifest {redact(source)} has sha256 {manifest.sha256[:16]}..., but {anchor} "
-            f"says {expected[:16]}...; refused: something other than the builder is serving "
-            "or altering the repo (or the builder's mine entry is stale: run mine.update there)"
+            f"manifest {redact(source)} has sha256 {sha256[:16]}..., but {anchor} "
+            f"says {expected[:16]}...; refused, and not even parsed: something other than "
+            "the builder is serving or altering the repo (or the builder's mine entry is "
+            "stale: run mine.update there)"
         )
-    return manifest
+    return sha256
 
 @dataclasses.dataclass
 class Source:
@@ -173,6 +184,7 @@ class Sources:
         self.spec = spec
         self.minion_id = minion_id
         self.mine_get = mine_get
+        self.ranked: list[tuple[str, dict[str, Any]]] = []  # builders serving the platform, best first
 
     def warnings(self) -> list[str]:
         """Warnings that need no I/O: how builders are found, an unauthenticated repo."""
@@ -199,14 +211,10 @@ class Sources:
             target, tgt_type = ((o["builder"], "list") if o["builder"]
                                 else (o["builder_target"], o["builder_tgt_type"]))
             builders = self.mine_get(target, tgt_type) or {}
-            chosen = choose_builder(self.minion_id, builders, spec.platform,
+            self.ranked = ranked_builders(self.minion_id, builders, spec.platform,
                                           o["builder_platforms"])
-            if chosen:
-                builder_id, info = chosen
-                how = f"builder {builder_id}"
-                if o["repo_url"]:
-                    how += f" (files from {redact(o['repo_url'])})"
-                return Source(o["repo_url"] or info["url"], builder_id, info, "mine", how)
+            if self.ranked:
+                return self._builder_source(*self.ranked[0])
             found = ", ".join(sorted(builders)) or "none"
             none = (f"no builder serves platform {spec.platform} (mine {MINE_ALIAS} of "
                     f"{tgt_type} {target!r}: {found})")
@@ -226,6 +234,21 @@ class Sources:
             return Source(o["repo_url"], anchor="pinned", how="repo_url")
         return Source(o["repo_url"], anchor="none", how="repo_url")
 
+    def _builder_source(self, builder_id: str, info: dict[str, Any]) -> Source:
+        how = f"builder {builder_id}"
+        if self.opts["repo_url"]:
+            how += f" (files from {redact(self.opts['repo_url'])})"
+        return Source(self.opts["repo_url"] or info["url"], builder_id, info, "mine", how)
+
+    def failover(self) -> list[Source]:
+        """The other builders serving the platform, in the order every target ranks
+        them: where to look when the chosen one is down, unreachable or its mine
+        entry is stale. Each one's manifests are vouched for by its own mine entry.
+        (None with ``repo_url``: one server, whatever vouches for its files.)"""
+        if self.opts["repo_url"]:
+            return []
+        return [self._builder_source(*ranked) for ranked in self.ranked[1:]]
+
     def published(self, source: Source, refresh: bool = False) -> str | None:
         """The manifest sha256 the chosen builder publishes, re-reading the mine if asked."""
         spec = self.spec
@@ -236,21 +259,22 @@ class Sources:
         return published_hash(source.info, spec.platform, self.opts["release"],
                                     spec.venv_id, spec.spec_id)
 
-    def authentic(self, manifest: Manifest, source: Source, url: str) -> bool:
-        """True to use ``manifest``; False to wait for its hash to be published;
-        TrustError if a trusted anchor names another hash."""
+    def authentic(self, sha256: str, source: Source, url: str) -> bool:
+        """For the manifest fetched from ``url`` whose bytes hash to ``sha256`` (asked
+        before they are parsed): True to use it; False to wait for its hash to be
+        published; TrustError if a trusted anchor names another hash."""
         if source.anchor == "none":
             return True
         if source.anchor == "pinned":
-            check_manifest(manifest, self.opts["manifest_sha256"], url,
-                                 "manifest_sha256 in the pillar")
+            check_manifest(sha256, self.opts["manifest_sha256"], url,
+                           "manifest_sha256 in the pillar")
             return True
         expected = self.published(source)
-        if expected != manifest.sha256:
+        if expected != sha256:
             expected = self.published(source, refresh=True)
         if expected is None:
             return False
-        check_manifest(manifest, expected, url, f"builder {source.builder}'s mine entry")
+        check_manifest(sha256, expected, url, f"builder {source.builder}'s mine entry")
         return True
 
     def wait_hint(self, source: Source) -> str:

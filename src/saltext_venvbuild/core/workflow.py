@@ -13,18 +13,25 @@ open a socket comes after it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 import typing
 
+from . import constraints as constraints_mod
+from . import fsutil
 from . import plan
 from . import registry
 from . import remote
+from . import rollback as rollback_mod
 from . import trust
 from .builder import Builder
+from .errors import RepoError
 from .errors import SpecError
 from .installer import InstallRequest
 from .installer import install as install_venv
+from .installer import kept_versions
+from .installer import switch_to
 from .layout import existing_change
 from .manifest import diff_versions
 from .repo import RepoLayout
@@ -37,8 +44,10 @@ if typing.TYPE_CHECKING:
     from .layout import VenvPaths
     from .manifest import Manifest
     from .spec import VenvSpec
+    from .stamp import Stamp
 
 POLL_INTERVAL = 5.0  # seconds between looks for a manifest a target waits for
+FAILOVER_PROBE = 15.0  # seconds one of several builders gets per round before the next
 
 
 @dataclasses.dataclass
@@ -55,8 +64,10 @@ class Hooks:
     # (target, tgt_type) -> {minion id: repo_info mine data}
     mine_get: typing.Callable[[str, str], typing.Mapping[str, typing.Any] | None] = (
         lambda target, tgt_type: {})
-    # (builder id, venv id, spec id) -> the builder's answer (peer publish)
-    request_build: typing.Callable[[str, str, str], typing.Any] = lambda builder, venv_id, spec_id: None
+    # (builder id, venv id, spec id, platform) -> the answer of the master's
+    # venvbuild.request runner (peer_run), or of the builder (peer publish)
+    request_build: typing.Callable[[str, str, str, str], typing.Any] = (
+        lambda builder, venv_id, spec_id, platform: None)
     # () -> None: publish this builder's repo_info in the mine now
     mine_update: typing.Callable[[], typing.Any] = lambda: None
     # (venv id, event data) -> what was announced (facts, grains, event)
@@ -86,9 +97,16 @@ class Workflow:
     def _settings(self, env: typing.Mapping[str, str], timeout: float | None,
                   timeout_option: str) -> ToolSettings:
         o = self.opts
+        # Every process runs in venvbuild's own empty working directory, with pip's and
+        # uv's caches in its state directory (root's alone), never the caller's.
+        what = f"venvbuild state {self.state_dir}"
+        workdir = fsutil.ensure_dir(os.path.join(self.state_dir, "work"), what, 0o700,
+                                    no_links_below=self.state_dir)
+        cache_dir = fsutil.ensure_dir(os.path.join(self.state_dir, "cache"), what, 0o700,
+                                      no_links_below=self.state_dir)
         return ToolSettings(tool=o["install_tool"], uv_bin=o["uv_bin"], ca_bundle=o["ca_bundle"],
                             pip_noconf=o["pip_noconf"], env=dict(env), timeout=timeout,
-                            timeout_option=timeout_option)
+                            timeout_option=timeout_option, workdir=workdir, cache_dir=cache_dir)
 
     def build_settings(self) -> ToolSettings:
         """The tool settings of a build: build_env, build_timeout."""
@@ -100,9 +118,19 @@ class Workflow:
                               "install_timeout")
 
     def http(self, wait: bool = True) -> remote.Http:
-        """An HTTP client for repos; with ``wait``, its retries and polls end wait_timeout from now."""
-        deadline = time.monotonic() + self.opts["wait_timeout"] if wait else None
-        return remote.Http(ca_bundle=self.opts["ca_bundle"], deadline=deadline)
+        """An HTTP client for repos and constraints files; with ``wait``, its retries,
+        polls and fetches of manifests and constraints files end wait_timeout from now
+        (without, each such fetch may take remote.TEXT_SECONDS). A wheel's download may
+        take wait_timeout (at least remote.WHEEL_SECONDS) plus 1 s per 100 KiB of its size."""
+        wait_timeout = self.opts["wait_timeout"]
+        deadline = time.monotonic() + wait_timeout if wait else None
+        return remote.Http(ca_bundle=self.opts["ca_bundle"], deadline=deadline,
+                           wheel_seconds=max(remote.WHEEL_SECONDS, wait_timeout))
+
+    def constraint_warnings(self) -> list[str]:
+        """Warnings about the spec's constraints files (plain HTTP without a sha256 pin); no I/O."""
+        global_refs, own_refs = self.spec.constraint_files()
+        return constraints_mod.warnings(global_refs + own_refs)
 
     def wants(self) -> plan.Wants:
         """What this run asks for (:class:`plan.Wants`); symlinked distro packages are
@@ -141,14 +169,15 @@ class Workflow:
         base = {"spec_id": spec.spec_id, "platform": spec.platform, "manifest_path": path}
         missing = repo.missing_wheels(manifest) if manifest else []
         latest = o["package_state"] == "latest"
+        warnings = self.constraint_warnings()
         if manifest is not None and not (missing or o["wheels_rebuild"] or latest):
             return self._result(
                 base, {}, f"manifest {manifest.filename} is published ({len(manifest.pins)} wheels)",
-                pins=manifest.versions(), manifest_sha256=manifest.sha256), manifest
+                warnings, pins=manifest.versions(), manifest_sha256=manifest.sha256), manifest
         if test:
             if manifest is None:
                 changes = {"manifest": {"old": None, "new": os.path.basename(path)},
-                           "requirements": list(spec.requirements)}
+                           "requirements": [redact(req) for req in spec.requirements]}
                 comment = f"wheels for spec {spec.spec_id} would be built and its manifest published"
             elif missing:
                 changes = {"wheels": {"missing": missing}}
@@ -157,10 +186,10 @@ class Workflow:
                 changes = {}
                 comment = (f"manifest {manifest.filename} is published; a {o['package_state']} "
                            "resolution or wheels_rebuild runs only outside test mode")
-            return self._result(base, changes, comment, pins=None), manifest
+            return self._result(base, changes, comment, warnings, pins=None), manifest
         self.hooks.ensure_pkgs(o["build_pkgs"], o["pkgs_state"], o["pkgs_cache_valid_time"],
                                f"venv {spec.venv_id}: build_pkgs")
-        with self.http(wait=False) as http:
+        with self.http() as http:  # constraints files by URL: fetched within wait_timeout
             result = Builder(repo, self.interpreter, self.state_dir, self.build_settings(),
                              http=http).build(
                 spec, rebuild=o["wheels_rebuild"], latest=latest,
@@ -179,7 +208,7 @@ class Workflow:
         return self._result(
             base, changes,
             f"built {len(result.manifest.pins)} wheels ({len(result.new_wheels)} new) for spec "
-            f"{spec.spec_id} in {result.seconds:.1f} s",
+            f"{spec.spec_id} in {result.seconds:.1f} s", warnings,
             pins=result.manifest.versions(), manifest_sha256=result.manifest.sha256,
             seconds=round(result.seconds, 2)), result.manifest
 
@@ -193,7 +222,7 @@ class Workflow:
         wants = self.wants()
         base = {"name": paths.path, "venv_id": spec.venv_id, "spec_id": spec.spec_id,
                 "platform": spec.platform}
-        warnings = self.sources.warnings()
+        warnings = self.sources.warnings() + self.constraint_warnings()
         remote_source = bool(o["repo_url"] or o["builder"] or o["builder_target"])
         forced = o["rebuild"] or o["wheels_rebuild"] or o["package_state"] == "latest"
 
@@ -203,7 +232,8 @@ class Workflow:
         # For a local repo the published manifest's bytes are hashed, not parsed.
         manifest = None
         if remote_source:
-            current = found.alive and plan.is_current(found, wants, o["manifest_sha256"])
+            published = o["manifest_sha256"]
+            current = found.alive and plan.is_current(found, wants, published)
         else:
             published = self.repo().manifest_sha256(spec.venv_id, spec.spec_id)
             current = found.alive and published is not None and plan.is_current(
@@ -216,6 +246,12 @@ class Workflow:
                 return self._upgrade_pkgs(base, paths, test, warnings)
             return self._result(base, {}, f"venv {paths.path} is current (spec {spec.spec_id})",
                                 warnings)
+        # A kept version already holds this spec (the pillar was reverted): switch
+        # back to it, files only: no download, no install.
+        if not forced and paths.kind() == "managed":
+            for venv_dir, stamp in kept_versions(paths):
+                if plan.is_current(plan.Found(stamp), wants, published):
+                    return self._switch_back(paths, found, (venv_dir, stamp), test, base, warnings)
 
         found = dataclasses.replace(found, existing=existing_change(paths, o["adopt_existing"]))
         source = self.sources.find(warnings) if remote_source else trust.Source()
@@ -254,11 +290,15 @@ class Workflow:
         assert repo_url is not None  # noqa: S101  (install() sends a remote source only)
         url = remote.manifest_url(repo_url, spec.platform, spec.venv_id, spec.spec_id,
                                   release=o["release"])
+
+        def vouch(sha256: str) -> bool:
+            # Asked with the hash of the manifest's bytes, before anything parses them.
+            return self.sources.authentic(sha256, source, url)
+
         with self.http() as http:
             if test:
-                manifest = remote.fetch_manifest(http, url, spec)
-                if manifest is not None and not self.sources.authentic(manifest, source, url):
-                    manifest = None  # not yet vouched for: predicted as not built
+                # None also when not yet vouched for: predicted as not built.
+                manifest = remote.fetch_manifest(http, url, spec, vouch=vouch)
                 changes = plan.changes(ctx.found, self.wants(), manifest)
                 if manifest is not None and self._unchanged(ctx, manifest):
                     changes = {}
@@ -267,14 +307,21 @@ class Workflow:
                     f"the manifest is not on {source.how} yet ({redact(url)}); once built"),
                     ctx.warnings)
             if o["request_build"] and source.builder and self.sources.published(source) is None:
-                answer = self.hooks.request_build(source.builder, spec.venv_id, spec.spec_id)
+                answer = self.hooks.request_build(source.builder, spec.venv_id, spec.spec_id,
+                                                  spec.platform)
                 if isinstance(answer, dict) and answer.get("result") is False:
                     ctx.warnings.append(f"builder {source.builder} refused to build: "
                                         f"{answer.get('comment')}")
-            manifest = remote.wait_for_manifest(
-                http, url, spec, interval=POLL_INTERVAL,
-                hint=self.sources.wait_hint(source),
-                on_poll=lambda found: found is not None and self.sources.authentic(found, source, url))
+            fallbacks = self.sources.failover()
+            if fallbacks:  # several builders serve this platform: the first that answers
+                source, url, manifest = self._first_manifest([source, *fallbacks])
+                repo_url = source.url
+                assert repo_url is not None  # noqa: S101  (builders always have a URL)
+            else:
+                manifest = remote.wait_for_manifest(
+                    http, url, spec, interval=POLL_INTERVAL,
+                    hint=self.sources.wait_hint(source),
+                    vouch=vouch)
             cache = remote.WheelCache(os.path.join(self.state_dir, "wheels"))
             with cache.using():
                 wheels = cache.fetch(http, remote.wheels_url(repo_url, spec.platform, o["release"]),
@@ -285,6 +332,44 @@ class Workflow:
             result["bytes_downloaded"] = http.bytes_downloaded
         cache.prune(lambda: registry.wheels_in_use(self.state_dir))
         return result
+
+    def _vouch(self, source: trust.Source, url: str, sha256: str) -> bool:
+        return self.sources.authentic(sha256, source, url)
+
+    def _first_manifest(self, sources: list[trust.Source]) -> tuple[trust.Source, str, Manifest]:
+        """The first authenticated manifest of the spec among ``sources`` (builders,
+        best first), with its source and URL: each is asked in turn, for at most
+        FAILOVER_PROBE seconds a round, until wait_timeout passes. A builder that is
+        down, unreachable, or whose mine entry does not (or no longer) vouch for the
+        manifest is passed over; bytes another builder's entry contradicts are not
+        (TrustError)."""
+        spec, o = self.spec, self.opts
+        deadline = time.monotonic() + o["wait_timeout"]
+        why: dict[str, str] = {}
+        while True:
+            for source in sources:
+                assert source.url is not None  # noqa: S101  (builders always have a URL)
+                url = remote.manifest_url(source.url, spec.platform, spec.venv_id, spec.spec_id,
+                                          release=o["release"])
+                probe = min(FAILOVER_PROBE, max(1.0, deadline - time.monotonic()))
+                vouch = functools.partial(self._vouch, source, url)
+                with remote.Http(ca_bundle=o["ca_bundle"], deadline=time.monotonic() + probe) as http:
+                    try:
+                        manifest = remote.fetch_manifest(http, url, spec, vouch=vouch)
+                    except RepoError as exc:  # down, unreachable, refusing, malformed
+                        why[source.how] = str(exc)
+                        continue
+                if manifest is not None:
+                    return source, url, manifest
+                why[source.how] = f"manifest {redact(url)} not built or not vouched for yet"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RepoError(
+                    f"venv {spec.venv_id}: none of {len(sources)} builders served an "
+                    f"authenticated manifest of spec {spec.spec_id} within wait_timeout "
+                    f"({o['wait_timeout']:.0f} s): "
+                    + "; ".join(f"{how}: {reason}" for how, reason in why.items()))
+            time.sleep(min(POLL_INTERVAL, left))
 
     def _unchanged(self, ctx: _Target, manifest: Manifest) -> bool:
         found = ctx.found
@@ -332,6 +417,30 @@ class Workflow:
             f"packages) in {result.seconds:.1f} s; {note}",
             ctx.warnings, venv_dir=result.venv_dir, seconds=round(result.seconds, 2),
             announced=announced, trust=origin.trust)
+
+    def _switch_back(self, paths: VenvPaths, found: plan.Found, kept: tuple[str, Stamp],
+                     test: bool, base: dict[str, typing.Any], warnings: list[str]) -> dict[str, typing.Any]:
+        """Switch ``paths`` to the kept venv directory whose stamp is the wanted spec
+        (``kept``: the directory and its stamp)."""
+        venv_dir, stamp = kept
+        live = paths.live_dir()
+        changes = plan.changes(found, self.wants())
+        changes.update(rollback_mod.switch_changes(found.stamp, live, stamp, venv_dir))
+        what = f"the kept version {venv_dir} of spec {stamp.spec_id}"
+        if test:
+            return self._result(base, changes, f"venv {paths.path} would be switched to {what}: "
+                                "no download, no install", warnings)
+        started = time.monotonic()
+        switch_to(paths, self.state_dir, venv_dir, live)
+        seconds = time.monotonic() - started
+        registry.register(self.state_dir, paths.path, stamp.venv_id)
+        self.hooks.mine_update()
+        announced = self.hooks.announce(stamp.venv_id, {
+            "path": paths.path, "old": found.stamp.spec_id if found.stamp else None,
+            "new": stamp.spec_id, "venv_dir": venv_dir, "changes": changes})
+        return self._result(base, changes, f"venv {paths.path} switched to {what} in "
+                            f"{seconds * 1000:.0f} ms (no download, no install)", warnings,
+                            venv_dir=venv_dir, seconds=round(seconds, 3), announced=announced)
 
     def _upgrade_pkgs(self, base: dict[str, typing.Any], paths: VenvPaths, test: bool,
                       warnings: list[str]) -> dict[str, typing.Any]:

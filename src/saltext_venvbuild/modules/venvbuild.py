@@ -33,6 +33,7 @@ from saltext_venvbuild.core import interpreter as core_interpreter
 from saltext_venvbuild.core import layout as core_layout
 from saltext_venvbuild.core import options as core_options
 from saltext_venvbuild.core import registry
+from saltext_venvbuild.core import rollback as core_rollback
 from saltext_venvbuild.core import spec as core_spec
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.errors import VenvbuildError
@@ -145,8 +146,8 @@ def _hooks(opts):
     def mine_get(target, tgt_type):
         return __salt__["mine.get"](target, MINE_ALIAS, tgt_type=tgt_type)
 
-    def request_build(builder_id, venv_id, spec_id):
-        return _request_build(builder_id, venv_id, spec_id, opts["wait_timeout"])
+    def request_build(builder_id, venv_id, spec_id, platform_key):
+        return _request_build(builder_id, venv_id, spec_id, platform_key, opts["wait_timeout"])
 
     def announce(venv_id, data):
         return facts.announce(__salt__, _facts_dir(), venv_id, opts["facts_dest"],
@@ -184,21 +185,33 @@ def _mine_update():
         __salt__["mine.update"](mine_functions=wanted)
 
 
-def _request_build(builder_id, venv_id, spec_id, wait_timeout):
-    """Ask the builder to build this spec of its own pillar now (peer publishing).
+def _request_build(builder_id, venv_id, spec_id, platform_key, wait_timeout):
+    """Ask for this spec of this minion's own pillar to be built now.
 
-    Only the venv id and spec id travel: the builder builds what its pillar
-    defines or refuses. Needs a master peer rule allowing ``venvbuild.build_spec``.
+    First the master's runner ``venvbuild.request`` (a ``peer_run`` rule): it
+    recompiles this minion's pillar (the master knows who asks), starts the
+    build on a builder and answers at once. Without that rule, the builder's
+    ``venvbuild.build_spec`` (a ``peer`` rule), which builds only what the
+    builder's own pillar defines. Only the venv id, spec id and platform key
+    travel: what is built is the master's pillar's word either way.
     """
-    log.info("venvbuild: asking builder %s to build %s spec %s", builder_id, venv_id, spec_id)
+    log.info("venvbuild: asking the master to build %s spec %s for %s", venv_id, spec_id,
+             platform_key)
+    answer = __salt__["publish.runner"]("venvbuild.request",
+                                        arg=[venv_id, spec_id, platform_key], timeout=30)
+    if isinstance(answer, dict) and "result" in answer:
+        return answer
+    log.info("venvbuild: no answer from the master's venvbuild.request (no peer_run rule?); "
+             "asking builder %s through peer publishing", builder_id)
     answer = __salt__["publish.publish"](
         builder_id, "venvbuild.build_spec", arg=[venv_id, spec_id],
         timeout=max(1, int(wait_timeout)),
     )
     result = (answer or {}).get(builder_id)
     if not isinstance(result, dict):
-        log.warning("venvbuild: builder %s did not build %s: %r (is a master peer rule "
-                    "allowing venvbuild.build_spec in place?)", builder_id, venv_id, result)
+        log.warning("venvbuild: builder %s did not build %s: %r (is a master peer_run rule "
+                    "allowing venvbuild.request, or a peer rule allowing venvbuild.build_spec, "
+                    "in place?)", builder_id, venv_id, result)
     return result
 
 
@@ -405,14 +418,18 @@ for _function, _names in ((spec_hash, core_options.BUILD_OPTIONS),
 @_salt_errors
 def remove(name, test=False):
     """
-    Remove the venv at ``name`` with every version kept for rollback. Only a
-    venv venvbuild installed (its own symlink at ``name``) is removed; anything
-    else there is refused.
+    Remove the venv at ``name`` with every version venvbuild made and kept for
+    rollback. Only a venv venvbuild installed (its own symlink at ``name``) is
+    removed; anything else there is refused. What ``adopt_existing`` (or a venv
+    made by other means) moved aside into the versions directory is never
+    deleted: it stays where it is, and the return says where.
+
+    Returns ``{"removed": [paths], "kept": [paths]}``.
 
     name
         Absolute path of the venv.
     test
-        Return what would be removed, remove nothing.
+        Return what would be removed and kept, remove nothing.
 
     CLI Example:
 
@@ -422,11 +439,69 @@ def remove(name, test=False):
     """
     paths = core_layout.VenvPaths(name, _state_dir())
     if test:
-        return core_layout.removal(paths)
-    _ensure_state_dir()
-    removed = core_installer.remove(paths, _state_dir())
-    registry.register(_state_dir(), paths.path, None)
-    return removed
+        plan = core_layout.removal(paths)
+    else:
+        _ensure_state_dir()
+        plan = core_installer.remove(paths, _state_dir())
+        registry.register(_state_dir(), paths.path, None)
+    return {"removed": plan.removed, "kept": plan.kept}
+
+
+@_salt_errors
+def rollback(name, test=False):
+    """
+    Switch a venv back to the version it kept from before its last change: the
+    kept directory is verified (its Python is there, its lock file is the
+    manifest its stamp names), then the venv's symlink is switched with one
+    atomic rename. No download, no install, no build: milliseconds. A second
+    rollback returns to the version the first one left.
+
+    The next ``state.apply`` installs what the pillar says again (switching to
+    the kept version if it still holds that spec): revert the pillar to keep a
+    rollback. Reverting the pillar alone also switches back this way.
+
+    name
+        Absolute path of the venv, or a venv id (``keystone``): every venv of
+        that id venvbuild installed on this minion.
+    test
+        Report what would switch, switch nothing.
+
+    Returns the result of each venv: ``changes`` (``venv_dir``, ``spec_id``,
+    ``manifest_sha256``, ``packages``) and a ``comment``; one venv's result
+    as it is when ``name`` is a path.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.rollback keystone
+        salt '*' venvbuild.rollback /opt/venvs/keystone test=True
+    """
+    if os.path.isabs(str(name)):
+        return _rollback_one(name, test)
+    venv_id = core_spec.check_venv_id(name)
+    found = sorted(path for path, vid in registry.read(_state_dir()).items() if vid == venv_id)
+    if not found:
+        raise SpecError(f"venvbuild.rollback: no venv with id {venv_id!r} is installed on this "
+                        "minion (venvbuild.list_venvs shows them); give the venv's path")
+    if len(found) == 1:
+        return _rollback_one(found[0], test)
+    return {path: _rollback_one(path, test) for path in found}
+
+
+def _rollback_one(path, test):
+    paths = core_layout.VenvPaths(path, _state_dir())
+    if not test:
+        _ensure_state_dir()
+
+    def after(stamp, changes):
+        _mine_update()
+        return facts.announce(__salt__, _facts_dir(), stamp.venv_id, "venvbuild", [], {
+            "path": paths.path, "old": (changes.get("spec_id") or {}).get("old", stamp.spec_id),
+            "new": stamp.spec_id, "venv_dir": changes["venv_dir"]["new"], "changes": changes,
+            "rollback": True}, bus_available=_event_bus_available())
+
+    return core_rollback.rollback(paths, _state_dir(), bool(test), after=after)
 
 
 @_salt_errors

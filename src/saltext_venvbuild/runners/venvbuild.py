@@ -14,44 +14,111 @@ down too (their last known state), without a job on every minion; and over a
 returner because it needs no database. Minions refresh their entries after
 every change venvbuild makes, so the view is as fresh as the last run (or
 ``mine_interval``); run ``salt '*' mine.update`` first to be sure.
+
+Nothing a minion publishes is trusted (``core/fleet.py``): every entry is
+checked by a strict schema, what does not fit is listed under ``malformed``,
+every string shown is escaped and cut, and a ``venvbuild_repo`` entry counts as
+a builder's only for minions the master names (``builders=``, or the builder
+targeting of the targets' pillars as the master compiles them); any other is
+listed under ``unverified``.
 """
 
+import logging
+import os
 import typing
 
+import salt.client
+import salt.pillar
+import salt.utils.minions
+
+from saltext_venvbuild.core import arrange as core_arrange
+from saltext_venvbuild.core import fleet as core_fleet
+from saltext_venvbuild.core import names
+from saltext_venvbuild.core import spec as core_spec
+from saltext_venvbuild.core import trust as core_trust
+from saltext_venvbuild.core.errors import VenvbuildError
+from saltext_venvbuild.core.options import TGT_TYPES
+from saltext_venvbuild.utils import pillar as pillar_util
+
 if typing.TYPE_CHECKING:
+    __opts__: dict
     __salt__: dict
+
+log = logging.getLogger(__name__)
 
 __virtualname__ = "venvbuild"
 
-FLEET_ALIAS = "venvbuild_venvs"
-REPO_ALIAS = "venvbuild_repo"
+FLEET_ALIAS = core_fleet.FLEET_ALIAS
+REPO_ALIAS = core_fleet.REPO_ALIAS
 
 
 def __virtual__():
+    # Salt 3008's runner client writes <cachedir>/proc/<jid> before it calls a
+    # runner, and fails with FileNotFoundError where no master ever ran with
+    # this configuration: say what is needed instead.
+    proc = os.path.join(__opts__.get("cachedir") or "", "proc")
+    if not os.path.isdir(proc):
+        return False, (
+            f"the master's cache directory {proc} does not exist: run salt-run on the master, with "
+            "its configuration (-c) and as its user; the fleet view reads the mine the master "
+            "keeps for its minions (salt '*' mine.update)"
+        )
     return __virtualname__
 
 
-def _builders(entries):
-    out = {}
-    for builder_id, info in sorted((entries or {}).items()):
-        if not isinstance(info, dict):
-            continue
-        manifests = info.get("manifests") if isinstance(info.get("manifests"), dict) else {}
-        out[builder_id] = {
-            "url": info.get("url"),
-            "platforms": sorted(info.get("platforms") or []),
-            "manifests": len(manifests),
-        }
-    return out
+def _fail(message):
+    return {"error": message, "retcode": 1}
 
 
-def _published(entries):
-    """Every manifest sha256 some builder publishes."""
-    shas = set()
-    for info in (entries or {}).values():
-        if isinstance(info, dict) and isinstance(info.get("manifests"), dict):
-            shas |= set(info["manifests"].values())
-    return shas
+def _mine_get(tgt, fun, tgt_type):
+    """The master's mine.get (its own matching, its own cache); VenvbuildError if Salt fails."""
+    try:
+        return __salt__["mine.get"](tgt, fun, tgt_type) or {}
+    except Exception as exc:  # pylint: disable=broad-except
+        raise VenvbuildError(f"mine.get {fun} of {tgt_type} {tgt!r} failed on the master: {exc}") from None
+
+
+def _builders_matching(tgt, tgt_type):
+    return [key for key in _mine_get(tgt, REPO_ALIAS, tgt_type) if isinstance(key, str)]
+
+
+def _compiled_pillar(minion_id):
+    """The pillar the master compiles for ``minion_id`` (its pillar cache with
+    ``pillar_cache: True``), never what the minion sent with it (pillar_override).
+    The grains are the minion's last report, so pillar top entries matched by
+    grain are the minion's claim (docs/security.md: assign pillar by id)."""
+    _, grains, _ = salt.utils.minions.get_minion_data(minion_id, __opts__)
+    grains = dict(grains or {})
+    grains["id"] = minion_id
+    cls = salt.pillar.PillarCache if __opts__.get("pillar_cache") else salt.pillar.Pillar
+    pillar = cls(__opts__, grains, minion_id, None, pillarenv=__opts__.get("pillarenv"))
+    try:
+        return pillar.compile_pillar()
+    finally:
+        if hasattr(pillar, "destroy"):
+            pillar.destroy()
+
+
+def _venv_configs(minion_id):
+    try:
+        compiled = _compiled_pillar(minion_id)
+    except Exception as exc:  # pylint: disable=broad-except
+        log.debug("venvbuild.fleet: pillar of %s", minion_id, exc_info=True)
+        raise VenvbuildError(f"the master could not compile its pillar: {exc}") from None
+    errors = compiled.get("_errors") if isinstance(compiled, dict) else None
+    if errors:
+        raise VenvbuildError(f"its pillar has errors: {'; '.join(map(str, errors))}")
+    return pillar_util.venv_configs(pillar_util.read(compiled))
+
+
+def _check_target(tgt, tgt_type, what, type_name):
+    if tgt_type not in TGT_TYPES:
+        raise VenvbuildError(f"{type_name} {tgt_type!r}: must be one of {', '.join(TGT_TYPES)}")
+    if isinstance(tgt, (list, tuple)):
+        tgt = ",".join(map(str, tgt))
+    if not isinstance(tgt, str) or not tgt:
+        raise VenvbuildError(f"{what} {tgt!r}: must be a target expression")
+    return tgt
 
 
 def fleet(tgt="*", tgt_type="glob", builders=None, builders_tgt_type="glob"):
@@ -60,16 +127,30 @@ def fleet(tgt="*", tgt_type="glob", builders=None, builders_tgt_type="glob"):
     drift from their pillar, and which builders serve which platforms, from the
     mine (``venvbuild_venvs`` of the targets, ``venvbuild_repo`` of the builders).
 
+    Minions are not trusted: entries that do not fit venvbuild's schema are
+    left out and listed under ``malformed`` (minion id and reason), every string
+    shown is escaped (no control character reaches your terminal) and cut, and
+    a ``venvbuild_repo`` entry counts as a builder's only if the master names
+    that minion (below); the others are listed under ``unverified`` and the
+    manifests they claim are not taken as published.
+
     tgt, tgt_type
         The minions to show (default every minion that publishes ``venvbuild_venvs``).
     builders, builders_tgt_type
-        The builders to show (default: every minion that publishes ``venvbuild_repo``).
+        The builders to count, matched by the master (by id, pillar or
+        nodegroup; a grain match is the minions' own claim and a note says so).
+        Default: those that the targets' pillars name (``venvbuild:builder``,
+        a venv's ``builder`` or ``builder_target``), which costs one pillar
+        compilation per target shown on the master; give ``builders`` on a
+        large fleet to skip that.
 
     For each venv: ``minions`` (each minion's wanted and installed spec, its
     manifest's sha256 and how it was authenticated), ``specs`` (which minions
     run which spec), ``drift`` (minions whose installed spec is not what their
-    pillar wants, with why), ``unpublished`` (minions running a manifest no
-    builder publishes any more). Then ``builders`` and a ``summary``.
+    pillar wants, with why), ``unpublished`` (minions running, on a builder's
+    word, a manifest none of their builders publishes any more). Then
+    ``builders``, ``unverified``, ``malformed``, ``notes`` (how builders were
+    chosen, what could not be read) and a ``summary``.
 
     CLI Example:
 
@@ -78,42 +159,233 @@ def fleet(tgt="*", tgt_type="glob", builders=None, builders_tgt_type="glob"):
         salt-run venvbuild.fleet
         salt-run venvbuild.fleet tgt='api*' builders=build01,build02 builders_tgt_type=list
     """
-    targets = __salt__["mine.get"](tgt, FLEET_ALIAS, tgt_type) or {}
-    repos = __salt__["mine.get"](builders or "*", REPO_ALIAS,
-                                 builders_tgt_type if builders else "glob") or {}
-    published = _published(repos)
-    venvs = {}
-    for minion_id, entries in sorted(targets.items()):
-        if not isinstance(entries, dict):
-            continue
-        for venv_id, entry in sorted(entries.items()):
-            if not isinstance(entry, dict):
-                continue
-            view = venvs.setdefault(venv_id, {"minions": {}, "specs": {}, "drift": {},
-                                              "unpublished": []})
-            view["minions"][minion_id] = {
-                key: entry.get(key)
-                for key in ("path", "platform", "wanted", "installed", "manifest_sha256", "trust")
-            }
-            if entry.get("installed"):
-                view["specs"].setdefault(entry["installed"], []).append(minion_id)
-            if not entry.get("current"):
-                view["drift"][minion_id] = (
-                    entry.get("error") or ("not installed" if not entry.get("installed") else
-                                           f"runs {entry.get('installed')}, its pillar wants "
-                                           f"{entry.get('wanted')}"))
-            sha = entry.get("manifest_sha256")
-            if sha and published and sha not in published and entry.get("trust", "").startswith(
-                    "manifest sha256 published by builder"):
-                view["unpublished"].append(minion_id)
-    drifting = sorted({m for view in venvs.values() for m in view["drift"]})
-    return {
-        "venvs": venvs,
-        "builders": _builders(repos),
-        "summary": {
-            "minions": len(targets),
-            "venvs": len(venvs),
-            "current": sum(len(v["minions"]) - len(v["drift"]) for v in venvs.values()),
-            "drifting": drifting,
-        },
-    }
+    if not (__opts__.get("minion_data_cache") or __opts__.get("enforce_mine_cache")):
+        return _fail("this master keeps no mine (minion_data_cache and enforce_mine_cache are "
+                     "False in its configuration): set minion_data_cache: True (Salt's default), "
+                     "restart the master, then run salt '*' mine.update")
+    notes = []
+    try:
+        tgt = _check_target(tgt, tgt_type, "tgt", "tgt_type")
+        if builders is not None:
+            builders = _check_target(builders, builders_tgt_type, "builders", "builders_tgt_type")
+        targets, problems = core_fleet.read_venvs(_mine_get(tgt, FLEET_ALIAS, tgt_type))
+        repos, repo_problems = core_fleet.read_repos(_mine_get("*", REPO_ALIAS, "glob"))
+        if builders is not None:
+            scope = core_fleet.explicit_scope(builders, builders_tgt_type, _builders_matching, notes)
+        elif repos:
+            scope = core_fleet.pillar_scope(
+                [minion_id for minion_id, venvs in targets.items() if venvs],
+                _venv_configs, _builders_matching, notes)
+        else:
+            scope = core_fleet.BuilderScope(frozenset())
+    except VenvbuildError as exc:
+        return _fail(str(exc))
+    if not targets and not repos and not problems and not repo_problems:
+        notes.append(f"no minion publishes {FLEET_ALIAS} or {REPO_ALIAS} in the mine: give targets "
+                     f"the mine function venvbuild.fleet_info as {FLEET_ALIAS} and builders "
+                     f"venvbuild.repo_info as {REPO_ALIAS} (mine_functions, docs/cluster.md), "
+                     "then run salt '*' mine.update")
+    return core_fleet.view(targets, repos, scope, problems + repo_problems, notes)
+
+
+# -- master-arranged builds -----------------------------------------------------------
+
+
+def _minions(tgt, tgt_type):
+    """The accepted minion ids ``tgt`` matches, by the master's own matching."""
+    found = salt.utils.minions.CkMinions(__opts__).check_minions(tgt, tgt_type)
+    ids = found.get("minions", []) if isinstance(found, dict) else list(found or [])
+    return sorted(minion for minion in ids if isinstance(minion, str))
+
+
+def _platforms(targets):
+    """Each target's platform key per venv, from its ``venvbuild_venvs`` mine entry
+    (checked by core/fleet.py); it only decides which builder builds a spec."""
+    if not targets:
+        return {}
+    entries, _problems = core_fleet.read_venvs(_mine_get(",".join(targets), FLEET_ALIAS, "list"))
+    return {minion: {venv_id: state.platform for venv_id, state in venvs.items() if state.platform}
+            for minion, venvs in entries.items()}
+
+
+def _candidates(job, builders, builders_tgt_type):
+    """The builders that may build ``job``, best first: those ``builders`` (or the
+    targets' own builder targeting) names, whose mine entry serves the job's
+    platform and whom ``builder_platforms`` allows, ranked per spec (rendezvous
+    hashing, so specs spread over builders and a builder's loss moves only its own)."""
+    if builders is not None:
+        ids = _minions(builders, builders_tgt_type)
+    elif job.builder:
+        ids = [job.builder]
+    else:
+        ids = _minions(job.builder_target, job.builder_tgt_type)
+    if not ids:
+        return []
+    repos = _mine_get(",".join(ids), REPO_ALIAS, "list")
+    return [builder for builder, _info in core_trust.ranked_builders(
+        f"{job.venv_id}-{job.spec_id}", {b: repos.get(b) for b in ids}, job.platform,
+        job.builder_platforms)]
+
+
+def _publish(builder, job, timeout, wait=True):
+    """Ask ``builder`` to build ``job`` (``venvbuild.build_wheels`` with the job's
+    options); its answer, or None when it did not answer. Without ``wait``, the
+    job id of the build started."""
+    with salt.client.LocalClient(mopts=__opts__) as client:
+        if not wait:
+            return client.cmd_async(builder, "venvbuild.build_wheels", arg=[job.venv_id],
+                                    kwarg=job.options, tgt_type="list")
+        ret = client.cmd(builder, "venvbuild.build_wheels", arg=[job.venv_id], kwarg=job.options,
+                         tgt_type="list", timeout=timeout, full_return=True)
+    answer = (ret or {}).get(builder)
+    if not isinstance(answer, dict) or "ret" not in answer:
+        return None
+    return answer["ret"]
+
+
+def _jobs_for(targets, venv=None):
+    configs, problems = {}, []
+    for minion in targets:
+        try:
+            configs[minion] = _venv_configs(minion)
+        except VenvbuildError as exc:
+            problems.append({"minion": minion, "problem": str(exc)})
+    jobs, more = core_arrange.plan(configs, _platforms(list(configs)), venv)
+    return jobs, problems + more
+
+
+def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (Salt's CLI)
+          builders_tgt_type="glob", test=False, timeout=30):
+    """
+    Build what the targeted minions' own pillars ask for, on their builders.
+
+    The master compiles each targeted minion's pillar, computes the spec of each
+    venv installed from a builder (``builder``/``builder_target``) on the
+    platform the minion installs for (its ``venvbuild_venvs`` mine entry), and
+    builds each distinct spec once, on a builder that serves that platform,
+    with the options of the pillar (``venvbuild.build_wheels``). Nothing a
+    target publishes chooses what is built, and nothing needs adding to the
+    builder's pillar: declare venvs where they are used. When the chosen
+    builder does not answer, the next one serving the platform is asked.
+
+    tgt, tgt_type
+        The minions whose venvs to build (default: every minion).
+    venv
+        Only this venv id.
+    builders, builders_tgt_type
+        Build only on these (matched by the master); default: the builders
+        each venv's pillar names.
+    test
+        Say what would be built where; build nothing.
+    timeout
+        Seconds a builder has to answer before the next one is asked (default
+        30); a build it is running extends the wait (Salt asks the builder
+        whether the job still runs), up to its ``build_timeout``.
+
+    Returns ``builds`` (each spec: venv, spec id, platform, targets, builder,
+    result, comment) and ``problems``; a failed build or a problem adds an
+    ``Error`` key, so an orchestration's ``salt.runner`` step fails.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run venvbuild.build
+        salt-run venvbuild.build tgt='api*' venv=keystone test=True
+    """
+    try:
+        tgt = _check_target(tgt, tgt_type, "tgt", "tgt_type")
+        if builders is not None:
+            builders = _check_target(builders, builders_tgt_type, "builders", "builders_tgt_type")
+        jobs, problems = _jobs_for(_minions(tgt, tgt_type), venv)
+    except VenvbuildError as exc:
+        return {"Error": str(exc), "builds": [], "problems": []}
+    builds = []
+    for job in jobs:
+        report = job.describe()
+        candidates = _candidates(job, builders, builders_tgt_type)
+        if not candidates:
+            report.update(result=False, comment=(
+                f"no builder serves platform {job.platform} (its venvbuild_repo mine entry "
+                "lists the platforms it builds for; builder_platforms may exclude it)"))
+        elif test:
+            report.update(result=None, builder=candidates[0],
+                          comment=f"would be built on {candidates[0]}")
+        else:
+            tried = []
+            for builder in candidates:
+                answer = _publish(builder, job, timeout)
+                if answer is None:
+                    tried.append(f"{builder} did not answer")
+                    continue
+                problem = core_arrange.check_answer(job, builder, answer)
+                report.update(builder=builder, result=problem is None,
+                              comment=problem or answer.get("comment"),
+                              manifest_sha256=answer.get("manifest_sha256"))
+                break
+            else:
+                report.update(result=False, comment="; ".join(tried))
+            if tried:
+                report["failover"] = tried
+        builds.append(report)
+    out = {"builds": builds, "problems": problems,
+           "summary": {"specs": len(builds),
+                       "built": sum(1 for b in builds if b.get("result") is True),
+                       "failed": sum(1 for b in builds if b.get("result") is False)}}
+    if problems or out["summary"]["failed"]:
+        out["Error"] = (f"{out['summary']['failed']} of {len(builds)} builds failed, "
+                        f"{len(problems)} problems (see builds and problems)")
+    return out
+
+
+def request(venv_id, spec_id, platform):
+    """
+    Build one spec the calling minion's own pillar defines: what a target with
+    ``request_build: true`` asks for through the master's ``peer_run`` rule
+    (docs/security.md). The caller is the minion id the master authenticated
+    (``__opts__['id']`` of a peer_run call); the spec is recomputed from that
+    minion's pillar as the master compiles it on the platform the caller
+    installs for, and refused unless it is ``spec_id``. The build is started on
+    a builder serving the platform and the call returns at once (the target
+    waits for the manifest as usual).
+
+    venv_id, spec_id, platform
+        The venv of the caller's pillar, the spec id it computed and its
+        platform key.
+
+    Allow exactly this runner to peers, anchored:
+
+    .. code-block:: yaml
+
+        peer_run:
+          '.*':
+            - '^venvbuild\\.request$'
+    """
+    caller = __opts__.get("id")
+    answer = {"venv_id": venv_id, "spec_id": spec_id, "minion": caller}
+    try:
+        core_spec.check_venv_id(venv_id)
+        core_spec.check_spec_id(spec_id)
+        if not isinstance(platform, str) or not names.PLATFORM_KEY.fullmatch(platform):
+            raise VenvbuildError(f"platform {platform!r}: not a platform key")
+        if not isinstance(caller, str) or _minions(caller, "list") != [caller]:
+            raise VenvbuildError("venvbuild.request is for minions calling through peer_run; "
+                                 "from the master, use salt-run venvbuild.build")
+        jobs, problems = core_arrange.plan({caller: _venv_configs(caller)},
+                                           {caller: {venv_id: platform}}, venv_id)
+    except VenvbuildError as exc:
+        return dict(answer, result=False, comment=str(exc))
+    job = next((j for j in jobs if j.spec_id == spec_id), None)
+    if job is None:
+        why = "; ".join(p["problem"] for p in problems) or (
+            f"{caller}'s pillar defines {', '.join(j.spec_id for j in jobs) or 'no spec'} for "
+            f"venv {venv_id} on {platform}, not {spec_id}")
+        return dict(answer, result=False, comment=f"refused: {why}")
+    candidates = _candidates(job, None, "glob")
+    if not candidates:
+        return dict(answer, result=False, comment=f"no builder serves platform {platform}")
+    jid = _publish(candidates[0], job, None, wait=False)
+    log.info("venvbuild.request: %s asked for %s spec %s on %s: build job %s on %s",
+             caller, venv_id, spec_id, platform, jid, candidates[0])
+    return dict(answer, result=True, builder=candidates[0], jid=jid,
+                comment=f"build of spec {spec_id} started on {candidates[0]}")

@@ -190,31 +190,44 @@ wheels_built.__doc__ = wheels_built.__doc__.replace("<build options>\n",
 
 def absent(name):
     """
-    Ensure no venv venvbuild installed is at ``name``, nor any version kept for
-    rollback. What venvbuild did not install there (a directory, a foreign
-    symlink) is refused, not removed.
+    Ensure no venv venvbuild installed is at ``name``, nor any version it made
+    and kept for rollback. What venvbuild did not install there (a directory, a
+    foreign symlink) is refused, not removed. What ``adopt_existing`` (or a venv
+    made by other means) moved aside is kept where it is, and the comment says
+    where (``test=True`` says the same).
 
     name
         Absolute path of the venv.
+
+    .. code-block:: yaml
+
+        keystone_venv_gone:
+          venvbuild.absent:
+            - name: /opt/venvs/keystone
     """
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
     test = bool(__opts__.get("test"))
     try:
         status = __salt__["venvbuild.status"](name)
-        removed = __salt__["venvbuild.remove"](name, test=test)
+        plan = __salt__["venvbuild.remove"](name, test=test)
     except (CommandExecutionError, SaltInvocationError) as exc:
         ret["comment"] = str(exc)
         return ret
+    removed, kept = plan["removed"], plan["kept"]
+    note = (f"; kept {', '.join(kept)} (not made by venvbuild: moved aside by adopt_existing or "
+            "found there; remove it yourself if it is no longer needed)" if kept else "")
     if not removed:
         ret["result"] = True
-        ret["comment"] = f"venv {name} is already absent"
+        ret["comment"] = f"venv {name} is already absent{note}"
         return ret
     ret["changes"] = {"removed": {"old": status["spec_id"] if status else None, "new": None,
                                   "paths": removed}}
+    if kept:
+        ret["changes"]["removed"]["kept"] = kept
     if test:
         ret["result"] = None
-        ret["comment"] = f"would remove {', '.join(removed)}"
+        ret["comment"] = f"would remove {', '.join(removed)}{note}"
         return ret
     ret["result"] = True
-    ret["comment"] = f"removed {', '.join(removed)}"
+    ret["comment"] = f"removed {', '.join(removed)}{note}"
     return ret

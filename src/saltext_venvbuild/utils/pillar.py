@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.options import OPTIONS
 from saltext_venvbuild.core.text import redact
+from saltext_venvbuild.core.text import redact_loose
 
 TOP_KEYS = ("builder", "repo", "defaults", "venvs", "orch")
 REPO_KEYS = ("path", "url", "user", "group", "nginx")
@@ -27,6 +28,7 @@ INHERITED = {
     "builder_platforms": ("builder", "platforms"),
 }
 _SECRET_KEYS = ("build_env", "install_env")
+_ARG_KEYS = ("build_args", "default_build_args", "install_args")
 
 
 def plain(value):
@@ -92,11 +94,14 @@ def venv_configs(data):
 
 
 def redacted(value, key=None):
-    """``value`` for showing: environment values hidden, URL credentials hidden."""
+    """``value`` for showing: environment values hidden, URL credentials hidden (in
+    arguments also those redact cannot delimit, which the options' checks refuse)."""
     if isinstance(value, dict):
         if key in _SECRET_KEYS:
             return {name: "****" for name in value}
         return {name: redacted(item, name) for name, item in value.items()}
     if isinstance(value, list):
-        return [redacted(item) for item in value]
-    return redact(value) if isinstance(value, str) else value
+        return [redacted(item, key if key in _ARG_KEYS else None) for item in value]
+    if not isinstance(value, str):
+        return value
+    return redact_loose(value) if key in _ARG_KEYS else redact(value)

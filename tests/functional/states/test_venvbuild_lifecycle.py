@@ -151,10 +151,52 @@ def test_previous_venv_is_kept_for_rollback(work):
     ]
 
 
+def _vbdep_version(work):
+    return run(work["name"], "python", "-c",
+               "import importlib.metadata as m; print(m.version('vbdep'))")
+
+
+def test_rollback_switches_to_the_kept_version_and_back(modules, work):
+    """venvbuild.rollback: verified kept version, one rename, no install (the
+    versions directory gets no new venv); a second rollback returns."""
+    versions = os.path.join(os.path.dirname(work["name"]), ".app.versions")
+    entries = sorted(os.listdir(versions))
+    live_b = live_target(work)  # SPEC_B (vbdep 1.0); SPEC_C (vbdep 1.1) is kept
+    predicted = modules.venvbuild.rollback(work["name"], test=True)
+    assert live_target(work) == live_b
+    assert predicted["changes"]["packages"] == {"changed": {"vbdep": {"old": "1.0", "new": "1.1"}}}
+    assert predicted["changes"]["venv_dir"]["old"] == live_b
+    done = modules.venvbuild.rollback(work["name"])
+    assert done["changed"] is True and done["changes"] == predicted["changes"], done
+    assert live_target(work) == predicted["changes"]["venv_dir"]["new"]
+    assert _vbdep_version(work) == "1.1"
+    assert modules.venvbuild.verify(work["name"]) == {"ok": True, "problems": []}
+    back = modules.venvbuild.rollback(work["name"])
+    assert back["changes"]["venv_dir"] == {"old": done["changes"]["venv_dir"]["new"], "new": live_b}
+    assert live_target(work) == live_b and _vbdep_version(work) == "1.0"
+    assert sorted(os.listdir(versions)) == entries, "a rollback installed something"
+
+
+def test_reverting_the_pillar_switches_to_the_kept_version(states, work,
+                                                          forbid_processes_and_network):
+    """The pillar back at SPEC_C, which the kept version holds: the state switches
+    to it with no process and no network, and reports the change (watch fires)."""
+    predicted = apply(states, work, SPEC_C, test=True)
+    assert predicted.result is None
+    assert predicted.changes["packages"] == {"changed": {"vbdep": {"old": "1.0", "new": "1.1"}}}
+    ret = apply(states, work, SPEC_C)
+    assert ret.result is True, ret.comment
+    assert ret.changes == predicted.changes
+    assert "switched to the kept version" in ret.comment
+    assert forbid_processes_and_network == []
+    again = apply(states, work, SPEC_C)
+    assert again.result is True and again.changes == {}
+
+
 def test_removed_packages_are_gone(states, modules, work):
     ret = apply(states, work, SPEC_D)
     assert ret.result is True, ret.comment
-    assert ret.changes["packages"]["removed"] == {"vbapp": "1.0", "vbdep": "1.0"}
+    assert ret.changes["packages"]["removed"] == {"vbapp": "1.0", "vbdep": "1.1"}  # from SPEC_C
     assert not os.path.exists(os.path.join(work["name"], "bin", "vbapp"))
     out = subprocess.run(
         [os.path.join(work["name"], "bin", "python"), "-c", "import vbapp"],
@@ -194,7 +236,8 @@ def test_failed_install_changes_nothing(states, work):
     before = live_target(work)
     versions = os.path.dirname(before)
     dirs_before = sorted(os.listdir(versions))
-    ret = apply(states, work, SPEC_A, install_args=["--no-such-option-for-venvbuild"])
+    # Allowed, and fatal at install time: the manifest has wheels only.
+    ret = apply(states, work, SPEC_A, install_args=["--no-binary", ":all:"])
     assert ret.result is False
     assert "installing" in ret.comment
     assert live_target(work) == before
@@ -211,7 +254,7 @@ def test_failed_install_changes_nothing(states, work):
         ({"name": "relative/venv"}, "must be absolute"),
         ({"install_tool": "conda"}, "install_tool 'conda'"),
         ({"python": "/nonexistent/python3"}, "no executable file there"),
-        ({"python": "python2.4-nowhere"}, "not found on the minion's PATH"),
+        ({"python": "python2.4-nowhere"}, "not found in the directories of the minion's PATH"),
         ({"build_args": "--no-index"}, "must be a list"),
     ],
 )

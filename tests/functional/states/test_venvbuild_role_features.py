@@ -182,27 +182,42 @@ def test_build_env_reaches_the_build(states, tmp_path, sdist_dir):
 
 def test_install_args_and_install_env(states, tmp_path, base):
     """venv_pip_install_args -> install_args, venv_pip_install_env -> install_env"""
-    cache = tmp_path / "uv-cache"
     ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
-                                     install_env={"UV_CACHE_DIR": str(cache)},
+                                     install_env={"UV_LINK_MODE": "symlink"},
                                      install_args=["--compile-bytecode"], **base)
     assert ret.result is True, ret.comment
-    assert cache.is_dir() and any(cache.iterdir()), "install_env did not reach uv"
-    site = os.path.dirname(py(venv(tmp_path), "import vbdep, os; print(os.path.dirname(vbdep.__file__))"))
-    assert os.listdir(os.path.join(site, "vbdep", "__pycache__")), "install_args did not reach uv"
+    package = py(venv(tmp_path), "import vbdep, os; print(os.path.dirname(vbdep.__file__))")
+    assert os.path.islink(os.path.join(package, "__init__.py")), "install_env did not reach uv"
+    assert os.listdir(os.path.join(package, "__pycache__")), "install_args did not reach uv"
 
 
-def test_pip_noconf_ignores_pip_config(states, tmp_path, base):
+def test_pip_noconf_ignores_pip_config(states, loaders, tmp_path, base):
     """venv_pip_upgrade_noconf -> pip_noconf"""
-    bad = tmp_path / "pip.conf"
-    bad.write_text("[global]\nconstraint = /nonexistent/venvbuild-constraints.txt\n")
-    args = dict(base, install_tool="pip", build_env={"PIP_CONFIG_FILE": str(bad)})
-    broken = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"], **args)
-    assert broken.result is False
-    assert "venvbuild-constraints.txt" in broken.comment
-    ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"],
-                                     pip_noconf=True, **args)
-    assert ret.result is True, ret.comment
+    # A pip.conf in the builder environment (pip's site configuration); a global
+    # constraint no other test has gives this test an environment of its own.
+    args = dict(base, install_tool="pip", global_constraints=["vbnoconf<1"])
+    first = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"], **args)
+    assert first.result is True, first.comment
+    builders = os.path.join(loaders.opts["cachedir"], "venvbuild", "builders")
+    envs = []
+    for root, _dirs, files in os.walk(builders):
+        if "venvbuild-builder.json" in files:
+            with open(os.path.join(root, "venvbuild-builder.json"), encoding="utf-8") as handle:
+                if "vbnoconf" in handle.read():
+                    envs.append(root)
+    (env_dir,) = envs
+    bad = os.path.join(env_dir, "pip.conf")
+    with open(bad, "w", encoding="utf-8") as handle:
+        handle.write("[global]\nconstraint = /nonexistent/venvbuild-constraints.txt\n")
+    try:
+        broken = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.1"], **args)
+        assert broken.result is False
+        assert "venvbuild-constraints.txt" in broken.comment
+        ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.1"],
+                                         pip_noconf=True, **args)
+        assert ret.result is True, ret.comment
+    finally:
+        os.unlink(bad)
 
 
 @pytest.fixture

@@ -102,7 +102,7 @@ def test_a_rebuilt_wheel_with_a_matching_manifest_is_refused(states, tmp_path, b
     with open(os.path.join(wheels, sha, pin.filename), "wb") as handle:
         handle.write(data)
     forged = Manifest.create(genuine.venv_id, genuine.spec_id, genuine.platform,
-                             genuine.requirements, [Pin.from_wheel(pin.filename, sha)])
+                             genuine.requirements, [Pin.from_wheel(pin.filename, sha, len(data))])
     with open(os.path.join(evil, built["platform"], "manifests", genuine.filename), "w",
               encoding="utf-8") as handle:
         handle.write(forged.render())
@@ -272,6 +272,38 @@ def test_adopt_existing_moves_it_aside_and_never_prunes_it(states, tmp_path, bui
     assert (versions / kept[0] / "notes.txt").read_text() == "precious\n"
 
 
+def test_absent_keeps_what_adopt_existing_moved_aside(states, modules, tmp_path, built):
+    """adopt_existing promised to keep the user's data: absent (and remove, and
+    test=True) removes venvbuild's own venvs only and says where the rest is."""
+    home = tmp_path / "venvs" / "app"
+    home.mkdir(parents=True)
+    (home / "notes.txt").write_text("precious\n")
+    args = dict(built["args"], repo_path=built["repo"], adopt_existing=True)
+    assert states.venvbuild.installed(name=str(home), **args).result is True
+    versions = tmp_path / "venvs" / ".app.versions"
+    (kept,) = [versions / d for d in os.listdir(versions) if d.startswith("preexisting-")]
+    (own,) = [versions / d for d in os.listdir(versions) if not d.startswith("preexisting-")]
+    predicted = states.venvbuild.absent(name=str(home), test=True)
+    assert predicted.result is None
+    assert predicted.changes["removed"]["paths"] == [str(home), str(own)]
+    assert predicted.changes["removed"]["kept"] == [str(kept)]
+    assert f"kept {kept}" in predicted.comment
+    assert os.path.islink(home) and own.is_dir()
+    ret = states.venvbuild.absent(name=str(home))
+    assert ret.result is True, ret.comment
+    assert ret.changes == predicted.changes
+    assert f"kept {kept}" in ret.comment
+    assert not os.path.lexists(home) and not own.exists()
+    assert (kept / "notes.txt").read_text() == "precious\n"
+    assert os.listdir(versions) == [kept.name]
+    # Again: nothing of venvbuild's is left, the kept data is still named.
+    again = states.venvbuild.absent(name=str(home))
+    assert again.result is True and again.changes == {}
+    assert "already absent" in again.comment and str(kept) in again.comment
+    assert modules.venvbuild.remove(str(home)) == {"removed": [], "kept": [str(kept)]}
+    assert (kept / "notes.txt").read_text() == "precious\n"
+
+
 def test_a_venv_made_by_other_means_is_moved_aside_and_kept(states, tmp_path, built):
     path = tmp_path / "venvs" / "app"
     subprocess.run(["python3", "-m", "venv", "--without-pip", str(path)], check=True)
@@ -384,6 +416,44 @@ def test_absent_test_mode_is_exact_and_removal_waits_for_an_install(states, load
 # -- 10. secrets -----------------------------------------------------------------------
 
 
+def test_credentials_in_a_requirement_url_reach_no_record(states, modules, loaders, tmp_path,
+                                                          build_args, sdist_dir):
+    """``name @ https://user:token@host/...`` is fetched with its credentials, but the
+    manifest (served to anyone), the venv's lock file and stamp, the changes,
+    the comment and the logs record it as ``https://****@host/...``."""
+    with servers.serve(sdist_dir) as (url, _server):
+        secret_url = url.replace("http://", f"http://venvbuild:{SECRET}@") + "/vbdep-1.0.tar.gz"
+        packages = ["vbapp", f"vbdep @ {secret_url}"]
+        path = venv(tmp_path, "cred")
+        args = {"packages": packages, "build_args": build_args, "install_tool": "uv",
+                "repo_path": str(tmp_path / "repo")}
+        predicted = states.venvbuild.installed(name=path, venv_id="cred", test=True, **args)
+        ret = states.venvbuild.installed(name=path, venv_id="cred", **args)
+        assert ret.result is True, ret.comment
+        again = states.venvbuild.installed(name=path, venv_id="cred", test=True, **args)
+        assert again.result is True and again.changes == {}, again.comment
+        absent = states.venvbuild.installed(name=venv(tmp_path, "cred2"), venv_id="cred2",
+                                            wheel_build=False, wait_timeout=0, **args)
+    redacted = url.replace("http://", "http://****@") + "/vbdep-1.0.tar.gz"
+    assert f"vbdep @ {redacted}" in ret.changes["requirements"]["added"]
+    status = modules.venvbuild.status(path)
+    assert f"vbdep @ {redacted}" in status["requirements"]
+    lock = os.path.join(os.path.realpath(path), "venvbuild-lock.txt")
+    with open(lock, encoding="utf-8") as handle:
+        assert f"# requirement: vbdep @ {redacted}" in handle.read()
+    shown = [str(r.raw) for r in (predicted, ret, again, absent)] + [str(status)]
+    assert not any(SECRET in text for text in shown)
+    state_dir = os.path.join(loaders.opts["cachedir"], "venvbuild")
+    for root in (os.path.join(state_dir, "logs"), str(tmp_path)):
+        for dirpath, _dirs, files in os.walk(root):
+            for name in files:
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full) or name.endswith((".whl", ".so", ".pyc")):
+                    continue
+                with open(full, "rb") as handle:
+                    assert SECRET.encode() not in handle.read(), full
+
+
 def test_credentials_are_hidden_everywhere(states, modules, loaders, tmp_path, built):
     build_args = list(built["args"]["build_args"]) + [
         "--extra-index-url", f"https://venvbuild:{SECRET}@127.0.0.1:9/simple"]
@@ -457,7 +527,7 @@ def test_a_hanging_build_is_stopped_with_everything_it_started(states, tmp_path,
     started = time.monotonic()
     ret = states.venvbuild.installed(name=venv(tmp_path), repo_path=repo, packages=["vbslow"],
                                      build_args=build_args, build_timeout=8,
-                                     build_env={"VBSLOW_PIDFILE": str(pidfile)})
+                                     build_env={"CFLAGS": f"-DVBSLOW_PIDFILE={pidfile}"})
     assert time.monotonic() - started < 60
     assert ret.result is False
     assert "still running after 8 s" in ret.comment and "build_timeout" in ret.comment
@@ -480,10 +550,10 @@ def test_a_hanging_build_is_stopped_with_everything_it_started(states, tmp_path,
     ({"rebuild": "false"}, "rebuild 'false': must be true or false"),
     ({"wait_timeout": float("nan")}, "wait_timeout nan"),
     ({"build_timeout": float("inf")}, "build_timeout inf"),
-    ({"install_env": {"A": {"nested": 1}}}, "install_env: A must be a string or a number"),
-    ({"install_args": ["--target", "/tmp/elsewhere"]}, "would install outside the new venv"),
-    ({"install_args": ["--prefix=/usr"]}, "would install outside the new venv"),
-    ({"install_args": ["--user"]}, "would install outside the new venv"),
+    ({"install_env": {"TZ": {"nested": 1}}}, "install_env: TZ must be a string or a number"),
+    ({"install_args": ["--target", "/tmp/elsewhere"]}, "install_args (install_tool uv): --target is not allowed"),
+    ({"install_args": ["--prefix=/usr"]}, "install_args (install_tool uv): --prefix is not allowed"),
+    ({"install_args": ["--user"]}, "install_args (install_tool uv): --user is not allowed"),
     ({"repo_url": ["http://a", "http://b"]}, "repo_url ['http://a', 'http://b']: must be a URL"),
     ({"ca_bundle": "/nonexistent/ca.pem"}, "ca_bundle /nonexistent/ca.pem: cannot read it"),
     ({"keep_versions": "2"}, "keep_versions '2': must be a whole number"),

@@ -1,11 +1,14 @@
 import os
+import shlex
 import subprocess
 import time
 
 # A build that hangs, with a child of its own: venvbuild's build_timeout must
-# stop both. The child's pid goes to $VBSLOW_PIDFILE for the test to check.
+# stop both. The child's pid goes to the file a C define names in CFLAGS
+# (-DVBSLOW_PIDFILE=<path>), for the test to check: build_env passes CFLAGS.
 child = subprocess.Popen(["sleep", "600"])
-if os.environ.get("VBSLOW_PIDFILE"):
-    with open(os.environ["VBSLOW_PIDFILE"], "w") as handle:
-        handle.write(f"{child.pid}\n")
+for flag in shlex.split(os.environ.get("CFLAGS", "")):
+    if flag.startswith("-DVBSLOW_PIDFILE="):
+        with open(flag.split("=", 1)[1], "w") as handle:
+            handle.write(f"{child.pid}\n")
 time.sleep(600)

@@ -18,6 +18,8 @@ import requests
 from saltext_venvbuild.core import constraints
 from saltext_venvbuild.core.errors import RepoError
 from saltext_venvbuild.core.errors import SpecError
+from saltext_venvbuild.core.errors import TrustError
+from saltext_venvbuild.core.errors import UnreachableError
 from saltext_venvbuild.core.manifest import ConstraintFile
 from saltext_venvbuild.core.remote import Http
 
@@ -265,6 +267,170 @@ def test_load_a_url_with_options(http_root, http_client):
     (root / "uc.txt").write_text("foo===1.0\n--extra-index-url https://evil.example/simple\n")
     with pytest.raises(SpecError, match="line 2: .* is a pip option"):
         constraints.load(f"{base}/uc.txt", http=http_client)
+
+
+# -- a constraints file fetched by URL is input from the network ---------------------
+#
+# It chooses versions, never where code comes from: only version pins (with
+# markers). Each refusal names the URL and the line, and comes from load(),
+# which the builder calls before it creates an environment or runs pip.
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "foo @ http://evil.example/foo.tar.gz",
+        "foo@http://evil.example/foo.tar.gz",
+        "foo[extra] @ https://evil.example/foo-1.0-py3-none-any.whl ; python_version >= '3'",
+        "git+https://evil.example/foo.git@main#egg=foo",
+        "foo @ git+https://evil.example/foo.git@main",
+        "git+ssh://git@evil.example/foo.git#egg=foo",
+        "https://evil.example/foo-1.0.tar.gz",
+        "./local/path",
+        "../up/path",
+        "/abs/path/foo-1.0.tar.gz",
+        "~/foo",
+        "local/path",
+        "-e git+https://evil.example/x.git#egg=x",
+        "-e ./local/path",
+        "--index-url https://evil.example/simple",
+        "--extra-index-url=https://evil.example/simple",
+        "-f https://evil.example/links",
+        "-r https://evil.example/more.txt",
+        "-c https://evil.example/more.txt",
+    ],
+)
+def test_a_fetched_file_may_hold_only_version_pins(http_root, http_client, line):
+    root, base = http_root
+    (root / "uc.txt").write_text(f"# upper constraints\nfoo===1.0\n{line}\nbar===2.0\n")
+    url = f"{base}/uc.txt"
+    with pytest.raises(SpecError) as info:
+        constraints.load(url, http=http_client)
+    message = str(info.value)
+    assert message.startswith(f"constraints file {url}, line 3: ")
+    assert "is a pip option" in message or "may hold only version pins" in message
+
+
+@pytest.mark.parametrize("line", ["foo @ https://example.com/foo-1.0.tar.gz", "./local/path"])
+def test_a_local_file_keeps_its_direct_references(tmp_path, line):
+    # The builder's own file (an absolute path root chose): not network input.
+    path = tmp_path / "uc.txt"
+    path.write_text(f"{line}\n")
+    if line.startswith("."):
+        with pytest.raises(SpecError, match="not a valid requirement"):
+            constraints.load(str(path))
+    else:
+        assert constraints.load(str(path))[0] == [line]
+
+
+def test_a_fetched_file_hides_the_credentials_of_its_url(http_root, http_client):
+    root, base = http_root
+    (root / "uc.txt").write_text("foo @ http://user:pw@evil.example/foo.tar.gz\n")
+    url = base.replace("http://", "http://me:s3cret@") + "/uc.txt"
+    with pytest.raises(SpecError) as info:
+        constraints.load(url, http=http_client)
+    assert "s3cret" not in str(info.value) and "pw@" not in str(info.value)
+    assert "line 1" in str(info.value)
+
+
+def test_the_fetched_openstack_file_is_all_version_pins(http_root, http_client):
+    root, base = http_root
+    (root / "uc.txt").write_bytes(UPPER_CONSTRAINTS_2024_1.encode())
+    lines, _record = constraints.load(f"{base}/uc.txt", http=http_client)
+    assert len(lines) == 619 and not any(" @ " in line for line in lines)
+
+
+UC_TEXT = b"foo===1.0\nbar===2.0;python_version>='3.9'\n"
+UC_SHA = hashlib.sha256(UC_TEXT).hexdigest()
+
+
+def test_a_sha256_pinned_url_with_the_right_content_is_accepted(http_root, http_client):
+    root, base = http_root
+    (root / "uc.txt").write_bytes(UC_TEXT)
+    ref = f"{base}/uc.txt#sha256={UC_SHA}"
+    lines, record = constraints.load(ref, http=http_client)
+    assert lines == ["foo===1.0", 'bar===2.0; python_version >= "3.9"']
+    # The manifest records the reference as the spec has it, pin included.
+    assert record == ConstraintFile(ref, UC_SHA)
+    assert constraints.warnings([ref]) == []  # a pinned plain-HTTP URL is authenticated
+
+
+def test_a_sha256_pinned_url_with_other_content_is_refused(http_root, http_client):
+    root, base = http_root
+    (root / "uc.txt").write_bytes(UC_TEXT + b"baz===3.0\n")
+    actual = hashlib.sha256(UC_TEXT + b"baz===3.0\n").hexdigest()
+    with pytest.raises(TrustError) as info:
+        constraints.load(f"{base}/uc.txt#sha256={UC_SHA}", http=http_client)
+    message = str(info.value)
+    assert message.startswith(f"constraints file {base}/uc.txt: its content has sha256 {actual}, "
+                              f"but the #sha256= pin of the spec says {UC_SHA}; refused")
+
+
+def test_the_pin_is_checked_before_the_content_is_parsed(http_root, http_client):
+    # Content parse() would refuse with its own error: the hash check comes first.
+    root, base = http_root
+    (root / "uc.txt").write_bytes(b"--index-url https://evil.example/simple\n")
+    with pytest.raises(TrustError, match="its content has sha256"):
+        constraints.load(f"{base}/uc.txt#sha256={UC_SHA}", http=http_client)
+    (root / "bin.txt").write_bytes(b"\xff\xfe not text")
+    with pytest.raises(TrustError, match="its content has sha256"):
+        constraints.load(f"{base}/bin.txt#sha256={UC_SHA}", http=http_client)
+
+
+def test_the_pin_fragment_is_not_sent(http_root, http_client, monkeypatch):
+    root, base = http_root
+    (root / "uc.txt").write_bytes(UC_TEXT)
+    asked = []
+    real = http_client.get_bytes
+    monkeypatch.setattr(http_client, "get_bytes", lambda url, *a, **k: asked.append(url) or real(url, *a, **k))
+    constraints.load(f"{base}/uc.txt#sha256={UC_SHA}", http=http_client)
+    assert asked == [f"{base}/uc.txt"]
+
+
+def test_a_plain_http_url_without_a_pin_warns():
+    (warning,) = constraints.warnings(["http://u:tok@mirror.example/uc.txt", "https://h/uc.txt",
+                                       "/etc/uc.txt", f"http://h/uc.txt#sha256={UC_SHA}"])
+    assert warning.startswith("constraints file http://****@mirror.example/uc.txt is plain HTTP "
+                              "without a sha256 pin")
+    assert "'-c http://****@mirror.example/uc.txt#sha256=<sha256 of the file>'" in warning
+    assert "tok" not in warning
+
+
+def test_a_constraints_file_that_drips_ends_at_the_deadline(monkeypatch):
+    # A real server sending one byte every half second: the fetch ends at wait_timeout.
+    import time  # pylint: disable=import-outside-toplevel
+
+    class Drip(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(1000):
+                time.sleep(0.5)
+                try:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                except OSError:
+                    return
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    session = requests.Session()
+    session.trust_env = False
+    url = f"http://127.0.0.1:{server.server_address[1]}/uc.txt"
+    started = time.monotonic()
+    try:
+        with Http(session=session, deadline=time.monotonic() + 2) as client:
+            with pytest.raises(UnreachableError, match=r"not received completely within wait_timeout"):
+                constraints.load(url, http=client)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < 4
 
 
 # -- write --------------------------------------------------------------------------

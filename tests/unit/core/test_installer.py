@@ -78,7 +78,9 @@ def test_remove_a_managed_venv(parent, state_dir, tmp_path):
     other = parent / "nova"
     other.mkdir()  # a neighbour is not touched
     paths = _paths(parent, state_dir=state_dir)
-    assert remove(paths, str(state_dir)) == [str(parent / "keystone"), str(parent / ".keystone.versions")]
+    versions = parent / ".keystone.versions"
+    assert remove(paths, str(state_dir)) == (
+        [str(parent / "keystone"), str(versions / ENTRY_A), str(versions / ENTRY_B), str(versions)], [])
     assert not os.path.lexists(parent / "keystone")
     assert not os.path.lexists(parent / ".keystone.versions")
     assert (distro / "module.py").read_text() == "keep"
@@ -87,13 +89,26 @@ def test_remove_a_managed_venv(parent, state_dir, tmp_path):
     assert os.stat(os.path.dirname(paths.lock_file)).st_mode & 0o777 == 0o700
 
 
+def test_remove_keeps_adopted_content_and_the_versions_dir_holding_it(parent, state_dir):
+    _managed(parent)
+    versions = parent / ".keystone.versions"
+    adopted = versions / "preexisting-20260101T000000Z"
+    adopted.mkdir()
+    (adopted / "notes.txt").write_text("precious")
+    plan = remove(_paths(parent, state_dir=state_dir), str(state_dir))
+    assert plan == ([str(parent / "keystone"), str(versions / ENTRY_A)], [str(adopted)])
+    assert os.listdir(versions) == [adopted.name]
+    assert (adopted / "notes.txt").read_text() == "precious"
+
+
 def test_remove_of_nothing(parent, state_dir):
-    assert remove(_paths(parent, state_dir=state_dir), str(state_dir)) == []
+    assert remove(_paths(parent, state_dir=state_dir), str(state_dir)) == ([], [])
 
 
 def test_remove_of_leftover_versions(parent, state_dir):
     (parent / ".keystone.versions" / ENTRY_A).mkdir(parents=True)
-    assert remove(_paths(parent, state_dir=state_dir), str(state_dir)) == [str(parent / ".keystone.versions")]
+    assert remove(_paths(parent, state_dir=state_dir), str(state_dir)) == (
+        [str(parent / ".keystone.versions" / ENTRY_A), str(parent / ".keystone.versions")], [])
     assert not os.path.lexists(parent / ".keystone.versions")
 
 

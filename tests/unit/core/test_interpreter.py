@@ -115,7 +115,7 @@ def test_locate_missing_name_names_path(tmp_path, monkeypatch):
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    with pytest.raises(InterpreterError, match="not found on the minion's PATH") as info:
+    with pytest.raises(InterpreterError, match="not found in the directories of the minion's PATH") as info:
         interpreter.locate("python3")
     assert f"({empty})" in str(info.value)
     assert "'python3'" in str(info.value)

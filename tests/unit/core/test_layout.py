@@ -327,18 +327,33 @@ def test_existing_change_refuses_a_path_venvbuild_may_not_manage():
 
 
 def test_removal_of_nothing(parent):
-    assert removal(_paths(parent)) == []
+    assert removal(_paths(parent)) == ([], [])
 
 
 def test_removal_of_a_managed_venv(parent):
     _managed(parent)
-    assert removal(_paths(parent)) == [str(parent / "keystone"), str(parent / ".keystone.versions")]
+    versions = parent / ".keystone.versions"
+    assert removal(_paths(parent)) == (
+        [str(parent / "keystone"), *sorted(str(versions / d) for d in os.listdir(versions)),
+         str(versions)], [])
     assert os.path.islink(parent / "keystone")  # only a prediction
 
 
 def test_removal_of_leftover_versions(parent):
     (parent / ".keystone.versions" / ENTRY_A).mkdir(parents=True)
-    assert removal(_paths(parent)) == [str(parent / ".keystone.versions")]
+    assert removal(_paths(parent)) == (
+        [str(parent / ".keystone.versions" / ENTRY_A), str(parent / ".keystone.versions")], [])
+
+
+def test_removal_keeps_adopted_and_unknown_content(parent):
+    versions = parent / ".keystone.versions"
+    (versions / ENTRY_A).mkdir(parents=True)
+    (versions / "preexisting-20260101T000000Z").mkdir()
+    (versions / "someones-notes").write_text("x")
+    os.symlink(f".keystone.versions/{ENTRY_A}", parent / "keystone")
+    assert removal(_paths(parent)) == (
+        [str(parent / "keystone"), str(versions / ENTRY_A)],
+        [str(versions / "preexisting-20260101T000000Z"), str(versions / "someones-notes")])
 
 
 @pytest.mark.parametrize("what", ["venv", "dir", "file", "link"])

@@ -11,6 +11,7 @@ from saltext_venvbuild.core.errors import RepoError
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.manifest import FORMAT
 from saltext_venvbuild.core.manifest import MAX_BYTES
+from saltext_venvbuild.core.manifest import MAX_WHEEL_SIZE
 from saltext_venvbuild.core.manifest import ConstraintFile
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.manifest import ManifestError
@@ -37,7 +38,7 @@ def test_error_hierarchy():
 
 
 def test_format():
-    assert FORMAT == "venvbuild-manifest 2"
+    assert FORMAT == "venvbuild-manifest 3"
 
 
 # -- Pin ----------------------------------------------------------------------------
@@ -91,6 +92,18 @@ def test_pin_from_wheel_refuses_a_bad_sha256(sha):
         Pin.from_wheel("foo-1.0-py3-none-any.whl", sha)
 
 
+def test_pin_from_wheel_keeps_the_size():
+    pin = Pin.from_wheel("foo-1.0-py3-none-any.whl", SHA_A, 1234)
+    assert pin == Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", SHA_A, 1234)
+    assert Pin.from_wheel("foo-1.0-py3-none-any.whl", SHA_A, MAX_WHEEL_SIZE).size == MAX_WHEEL_SIZE
+
+
+@pytest.mark.parametrize("size", [0, -1, MAX_WHEEL_SIZE + 1, 1.5, "12", True])
+def test_pin_from_wheel_refuses_a_bad_size(size):
+    with pytest.raises(RepoError, match="bad size"):
+        Pin.from_wheel("foo-1.0-py3-none-any.whl", SHA_A, size)
+
+
 def test_pin_path_is_by_content():
     pin = Pin.from_wheel("foo-1.0-py3-none-any.whl", SHA_A)
     assert pin.path == f"{SHA_A}/foo-1.0-py3-none-any.whl"
@@ -107,9 +120,9 @@ def test_check_sha256():
 
 # -- Manifest render / parse --------------------------------------------------------
 
-PIN_FOO = Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", SHA_A)
-PIN_BAR = Pin("bar-baz", "2.1", "Bar_Baz-2.1-py3-none-any.whl", SHA_B)
-PIN_QUX = Pin("qux", "0.3", "qux-0.3-cp311-cp311-linux_x86_64.whl", SHA_C)
+PIN_FOO = Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", SHA_A, 1234)
+PIN_BAR = Pin("bar-baz", "2.1", "Bar_Baz-2.1-py3-none-any.whl", SHA_B, 56789)
+PIN_QUX = Pin("qux", "0.3", "qux-0.3-cp311-cp311-linux_x86_64.whl", SHA_C, 42)
 REQS = ("bar-baz", 'foo>=1; python_version >= "3.8"', "qux @ https://example.com/qux-0.3.tar.gz")
 UC = ConstraintFile("https://releases.openstack.org/constraints/upper/2025.2", SHA_D)
 LOCAL_UC = ConstraintFile("/etc/venvbuild/upper-constraints.txt", SHA_C)
@@ -120,12 +133,12 @@ def _manifest(pins=(PIN_FOO, PIN_BAR, PIN_QUX), requirements=REQS, constraint_fi
 
 
 GOOD = f"""\
-# venvbuild-manifest 2
+# venvbuild-manifest 3
 # venv: keystone
 # spec: {SPEC_ID}
 # platform: {PLATFORM}
 # requirement: foo
-# wheel: foo-1.0-py3-none-any.whl
+# wheel: foo-1.0-py3-none-any.whl size=1234
 foo==1.0 --hash=sha256:{SHA_A}
 """
 
@@ -144,7 +157,7 @@ def test_render_format():
     lines = text.splitlines()
     assert text.endswith("\n")
     assert lines[:4] == [
-        "# venvbuild-manifest 2",
+        "# venvbuild-manifest 3",
         "# venv: keystone",
         f"# spec: {SPEC_ID}",
         f"# platform: {PLATFORM}",
@@ -156,10 +169,10 @@ def test_render_format():
         f"foo==1.0 --hash=sha256:{SHA_A}",
         f"qux==0.3 --hash=sha256:{SHA_C}",
     ]
-    assert "# wheel: Bar_Baz-2.1-py3-none-any.whl" in lines
+    # Each wheel line names the file and its size, and directly precedes its pin.
+    assert "# wheel: Bar_Baz-2.1-py3-none-any.whl size=56789" in lines
     assert f"# requirement: {REQS[1]}" in lines
-    # Each wheel line directly precedes its pin.
-    index = lines.index("# wheel: Bar_Baz-2.1-py3-none-any.whl")
+    index = lines.index("# wheel: Bar_Baz-2.1-py3-none-any.whl size=56789")
     assert lines[index + 1] == f"bar-baz==2.1 --hash=sha256:{SHA_B}"
 
 
@@ -251,7 +264,7 @@ def test_parse_refuses_a_non_canonical_pin_name():
         (GOOD[:-1], r"not a venvbuild manifest \(line endings\)"),  # no final newline
         ("hello\n", r"not a venvbuild manifest \(first line 'hello'\)"),
         ("\n" + GOOD, r"not a venvbuild manifest \(first line ''\)"),
-        (GOOD.replace("# venvbuild-manifest 2", "#venvbuild-manifest 2"), "not a venvbuild manifest"),
+        (GOOD.replace("# venvbuild-manifest 3", "#venvbuild-manifest 3"), "not a venvbuild manifest"),
         (GOOD.replace("foo==1.0 --hash", "foo 1.0 --hash"), "line 7: malformed pin"),
         (GOOD.replace(" --hash=sha256:", " --hash=md5:"), "line 7: malformed pin"),
         (GOOD.replace(" --hash=sha256:", "  --hash=sha256:"), "line 7: malformed pin"),
@@ -261,7 +274,7 @@ def test_parse_refuses_a_non_canonical_pin_name():
         (GOOD.replace(f"{SHA_A}\n", f"{SHA_A} -r /etc/shadow\n"), "line 7: malformed pin"),
         (GOOD.replace(SHA_A, "abc"), "line 7: malformed pin"),  # was: bad sha256
         (GOOD.replace(SHA_A, SHA_A.upper()), "line 7: malformed pin"),
-        (GOOD.replace("# wheel: foo-1.0-py3-none-any.whl\n", ""), "line 6: pin has no '# wheel:' line"),
+        (GOOD.replace("# wheel: foo-1.0-py3-none-any.whl size=1234\n", ""), "line 6: pin has no '# wheel:' line"),
         (GOOD.replace("foo==1.0", "foo==2.0"), "line 7: pin does not match wheel"),
         (GOOD.replace("foo==1.0", "bar==1.0"), "line 7: pin does not match wheel"),
         (GOOD.replace("# venv: keystone\n", ""), "header line '# venv: ...' missing"),
@@ -273,8 +286,19 @@ def test_parse_refuses_a_non_canonical_pin_name():
         (GOOD.replace("# requirement: foo", "# requirement:  foo"), "line 5: requirement not canonical"),
         (GOOD.replace("# requirement: foo", f"# requirement: foo\n# spec: {SPEC_ID}"), "line 6: header spec out of place"),
         (GOOD.replace("# venv: keystone", "# venv: keystone\n# venv: nova"), "line 3: header venv out of place"),
-        (GOOD.replace("# wheel: foo", "# wheel: foo-1.0-py3-none-any.whl\n# wheel: foo"), "line 7: two wheel lines in a row"),
-        (GOOD + "# wheel: bar-1.0-py3-none-any.whl\n", "wheel line 'bar-1.0-py3-none-any.whl' without its pin"),
+        (GOOD.replace("# wheel: foo", "# wheel: foo-1.0-py3-none-any.whl size=1\n# wheel: foo"), "line 7: two wheel lines in a row"),
+        (GOOD + "# wheel: bar-1.0-py3-none-any.whl size=1\n", "wheel line 'bar-1.0-py3-none-any.whl' without its pin"),
+        # Format 3: the wheel's size, in canonical decimal, is part of its line.
+        (GOOD.replace(" size=1234", ""), "line 6: malformed wheel line 'foo-1.0-py3-none-any.whl'"),
+        (GOOD.replace(" size=1234", " size=0"), "line 6: malformed wheel line"),
+        (GOOD.replace(" size=1234", " size=01234"), "line 6: malformed wheel line"),
+        (GOOD.replace(" size=1234", " size=-1"), "line 6: malformed wheel line"),
+        (GOOD.replace(" size=1234", " size=1e3"), "line 6: malformed wheel line"),
+        (GOOD.replace(" size=1234", " size=1234 "), "line 6: malformed wheel line"),
+        (GOOD.replace(" size=1234", "  size=1234"), "line 6: malformed wheel line"),
+        (GOOD.replace(" size=1234", " bytes=1234"), "line 6: malformed wheel line"),
+        (GOOD.replace(" size=1234", " size=1234567890123"), "line 6: malformed wheel line"),
+        (GOOD.replace(" size=1234", f" size={MAX_WHEEL_SIZE + 1}"), "line 7: wheel .*: bad size"),
         (GOOD.replace("# requirement: foo", "# constraints-file: abc /x"), "sha256 'abc': must be 64 lower-case hex"),
         (GOOD.replace("# requirement: foo", "# requirement: -r /etc/shadow"), "looks like a pip option"),
     ],
@@ -347,7 +371,7 @@ def test_parse_refuses_unsorted_constraint_files():
         ("# wheel: foo-1.0-py3-none-any.whl", "# wheel: ../foo-1.0-py3-none-any.whl", "not a valid wheel file name"),
         ("# wheel: foo-1.0-py3-none-any.whl", "# wheel: x/foo-1.0-py3-none-any.whl", "not a valid wheel file name"),
         ("# wheel: foo-1.0-py3-none-any.whl", "# wheel: /tmp/foo-1.0-py3-none-any.whl", "not a valid wheel file name"),
-        ("# wheel: foo-1.0-py3-none-any.whl", "# wheel: foo-1.0-py3-none-any.whl ", "not a valid wheel file name"),
+        ("# wheel: foo-1.0-py3-none-any.whl", "# wheel: foo-1.0-py3-none-any.whl ", "malformed wheel line"),
         ("# requirement: foo", "# requirement: foo\f-r /etc/shadow", "control character '\\\\x0c'"),
         ("# requirement: foo", "# requirement: foo\u2028-r /etc/shadow", re.escape(repr("\u2028"))),
         ("# requirement: foo", "# requirement: foo\u2029x", "control character"),
@@ -376,11 +400,29 @@ def test_control_character_in_a_pin_line_is_refused():
         Manifest.parse(text, source=SOURCE)
 
 
-def test_parse_refuses_text_that_is_not_str():
-    with pytest.raises(ManifestError, match=r"^m: not text"):
-        Manifest.parse(GOOD.encode(), source="m")
+def test_parse_reads_bytes_as_fetched():
+    assert Manifest.parse(GOOD.encode(), source="m") == Manifest.parse(GOOD, source="m")
+    with pytest.raises(ManifestError, match=r"^m: not UTF-8 text"):
+        Manifest.parse(GOOD.encode() + b"# \xff\n", source="m")
+    with pytest.raises(ManifestError, match=r"^m: larger than 4194304 bytes"):
+        Manifest.parse(b"#" * (MAX_BYTES + 1), source="m")
+
+
+def test_parse_refuses_what_is_neither_text_nor_bytes():
     with pytest.raises(ManifestError, match=r"^m: not text"):
         Manifest.parse(None, source="m")
+    with pytest.raises(ManifestError, match=r"^m: not text"):
+        Manifest.parse(bytearray(GOOD.encode()), source="m")
+
+
+def test_a_pin_without_a_size_renders_what_parse_refuses():
+    # A manifest made in memory without sizes can be hashed and compared, but
+    # never read back, so never published (publish_manifest reads it back).
+    sizeless = Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", SHA_A)
+    text = _manifest(pins=[sizeless]).render()
+    assert "# wheel: foo-1.0-py3-none-any.whl\n" in text
+    with pytest.raises(ManifestError, match="malformed wheel line"):
+        Manifest.parse(text, source="m")
 
 
 def test_parse_refuses_a_huge_manifest():
@@ -390,9 +432,12 @@ def test_parse_refuses_a_huge_manifest():
         Manifest.parse(text, source="m")
 
 
-@pytest.mark.parametrize("first", ["# venvbuild-manifest 1", "# venvbuild-manifest 3"])
+@pytest.mark.parametrize("first", ["# venvbuild-manifest 1", "# venvbuild-manifest 2",
+                                   "# venvbuild-manifest 4"])
 def test_parse_of_another_format_is_a_format_error(first):
-    text = GOOD.replace("# venvbuild-manifest 2", first)
+    # Format 2 (no wheel sizes) is not read: a builder treats it as absent and
+    # builds the spec again (RepoLayout.read_manifest); a target is told to.
+    text = GOOD.replace("# venvbuild-manifest 3", first)
     with pytest.raises(ManifestFormatError, match=rf"^m: {first[2:]}, written by another venvbuild release"):
         Manifest.parse(text, source="m")
 
@@ -401,6 +446,15 @@ def test_parse_of_a_foreign_file_is_not_a_format_error():
     with pytest.raises(ManifestError) as info:
         Manifest.parse("<html>\n", source="m")
     assert not isinstance(info.value, ManifestFormatError)
+
+
+def test_constraints_file_ref_keeps_its_sha256_pin_and_round_trips():
+    # The ref as the spec has it (credentials hidden), pin included: the manifest
+    # shows which pinned file the build used, and its hash equals the pin.
+    cf = ConstraintFile(f"https://****@h/uc.txt#sha256={SHA_D}", SHA_D)
+    manifest = _manifest(constraint_files=[cf])
+    assert f"# constraints-file: {SHA_D} https://****@h/uc.txt#sha256={SHA_D}" in manifest.render()
+    assert Manifest.parse(manifest.render()).constraint_files == (cf,)
 
 
 def test_constraints_file_ref_keeps_spaces_and_round_trips():
@@ -451,7 +505,7 @@ def test_create_refuses_zero_pins():
 
 
 def test_duplicate_project_in_parsed_text_is_refused():
-    text = GOOD + f"# wheel: Foo-1.1-py3-none-any.whl\nfoo==1.1 --hash=sha256:{SHA_B}\n"
+    text = GOOD + f"# wheel: Foo-1.1-py3-none-any.whl size=9\nfoo==1.1 --hash=sha256:{SHA_B}\n"
     with pytest.raises(RepoError, match="more than one wheel for foo"):
         Manifest.parse(text)
 
@@ -460,7 +514,7 @@ def test_duplicate_project_in_parsed_text_is_refused():
     "text",
     [
         "".join(GOOD.splitlines(keepends=True)[:5]),  # no wheel at all
-        GOOD + f"# wheel: Foo-1.1-py3-none-any.whl\nfoo==1.1 --hash=sha256:{SHA_B}\n",
+        GOOD + f"# wheel: Foo-1.1-py3-none-any.whl size=9\nfoo==1.1 --hash=sha256:{SHA_B}\n",
     ],
     ids=["no-pins", "duplicate"],
 )

@@ -22,7 +22,7 @@ def _sha(char):
 
 
 def _manifest(venv_id, spec_id, shas):
-    pins = [Pin(f"pkg{i}", "1.0", f"pkg{i}-1.0-py3-none-any.whl", sha) for i, sha in enumerate(shas)]
+    pins = [Pin(f"pkg{i}", "1.0", f"pkg{i}-1.0-py3-none-any.whl", sha, 10) for i, sha in enumerate(shas)]
     return Manifest.create(venv_id, spec_id, PLATFORM, [p.name for p in pins], pins)
 
 
@@ -159,3 +159,17 @@ def test_wheels_in_use_skips_unreadable_locks_and_bad_paths(state_dir, tmp_path)
     registry.register(str(state_dir), "relative/path", "old")  # refused by VenvPaths
     registry.register(str(state_dir), str(tmp_path / "gone"), "gone")  # no versions dir
     assert registry.wheels_in_use(str(state_dir)) == {_sha("a")}
+
+
+def test_wheels_in_use_of_a_venv_installed_before_wheel_sizes(state_dir, tmp_path):
+    # A lock file of format 2 (the release before manifests recorded wheel sizes)
+    # still keeps its wheels in the cache; a damaged one keeps nothing.
+    parent = tmp_path / "venvs"
+    versions = parent / ".keystone.versions"
+    old = _manifest("keystone", SPEC_A, [_sha("a"), _sha("b")]).render()
+    old = old.replace("venvbuild-manifest 3", "venvbuild-manifest 2").replace(" size=10", "")
+    _version(versions, f"{SPEC_A}-20240101T000000Z", lock_text=old)
+    _version(versions, f"{SPEC_B}-20240102T000000Z",
+             lock_text=old.replace(f"sha256:{_sha('b')}", "sha256:nothex"))
+    registry.register(str(state_dir), str(parent / "keystone"), "keystone")
+    assert registry.wheels_in_use(str(state_dir)) == {_sha("a"), _sha("b")}

@@ -23,9 +23,11 @@ import pytest
 
 from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core import remote
+from saltext_venvbuild.core import trust
 from saltext_venvbuild.core.errors import RepoError
 from saltext_venvbuild.core.errors import TrustError
 from saltext_venvbuild.core.errors import UnreachableError
+from saltext_venvbuild.core.manifest import MAX_BYTES
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.manifest import ManifestError
 from saltext_venvbuild.core.manifest import ManifestId
@@ -43,7 +45,7 @@ WRONG = b"PK\x03\x04 someone else's bytes " * 50
 
 
 def make_manifest(venv_id="app", spec_id=SPEC, platform=PLATFORM, pins=None):
-    pins = pins or [Pin.from_wheel(WHEEL_NAME, WHEEL_SHA)]
+    pins = pins or [Pin.from_wheel(WHEEL_NAME, WHEEL_SHA, len(WHEEL))]
     return Manifest.create(venv_id, spec_id, platform, ["vbapp"], pins)
 
 
@@ -106,6 +108,22 @@ def stall(seconds, body):
     return ("stall", seconds, body)
 
 
+def drip(body, interval=1.0):
+    """The headers with the full Content-Length, then one byte every ``interval`` s:
+    no socket operation ever waits long, so requests' timeout never trips."""
+    return ("drip", body, interval)
+
+
+def drip_head(interval=1.0):
+    """A status line and a header that never end, one byte every ``interval`` s."""
+    return ("drip_head", interval)
+
+
+def endless(block=b"x" * 65536, length=None):
+    """A body without end, as fast as it goes; ``length``: a Content-Length to announce."""
+    return ("endless", block, length)
+
+
 class Repo:
     """A real HTTP server on loopback. ``serve(path, *actions)``: the n-th request
     for ``path`` gets the n-th action, the last one repeats; other paths are 404."""
@@ -143,6 +161,34 @@ class Repo:
                 if kind == "slow":
                     repo.stop.wait(action[1])
                     return self._answer(200, action[2])
+                if kind == "drip":
+                    _kind, body, interval = action
+                    self._head(200, len(body))
+                    self.wfile.flush()
+                    for index in range(len(body)):
+                        if repo.stop.wait(interval):
+                            return None
+                        self.wfile.write(body[index:index + 1])
+                        self.wfile.flush()
+                    return None
+                if kind == "drip_head":
+                    self.close_connection = True
+                    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100000:
+                        if repo.stop.wait(action[1]):
+                            return None
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    return None
+                if kind == "endless":
+                    _kind, block, length = action
+                    self.close_connection = True
+                    self.send_response(200)
+                    if length is not None:
+                        self.send_header("Content-Length", str(length))
+                    self.end_headers()
+                    while not repo.stop.is_set():
+                        self.wfile.write(block)
+                    return None
                 if kind == "stall":
                     _kind, seconds, body = action
                     self._head(200, len(body))
@@ -686,14 +732,14 @@ def test_wait_for_manifest_polls_until_it_appears(repo, clock):
     polls = []
     with remote.Http(clock=clock, deadline=clock.monotonic() + 30) as http:
         got = remote.wait_for_manifest(http, url, WANT, interval=5,
-                                       on_poll=lambda found: polls.append(found) or True)
+                                       vouch=lambda sha: polls.append(sha) or True)
     assert got == MANIFEST
     assert repo.hits["/m.txt"] == 3
     assert clock.slept == [5, 5]
-    assert polls == [None, None, MANIFEST]
+    assert polls == [MANIFEST.sha256]  # asked only about bytes that exist
 
 
-def test_wait_for_manifest_without_on_poll(repo, clock):
+def test_wait_for_manifest_without_vouch(repo, clock):
     url = repo.serve("/m.txt", status(404), ok(MANIFEST.render().encode()))
     with remote.Http(clock=clock, deadline=clock.monotonic() + 30) as http:
         assert remote.wait_for_manifest(http, url, WANT) == MANIFEST
@@ -718,7 +764,7 @@ def test_wait_for_manifest_waits_for_it_to_be_authenticated(repo, clock):
     answers = iter([False, False, True])
     with remote.Http(clock=clock, deadline=clock.monotonic() + 60) as http:
         got = remote.wait_for_manifest(http, url, WANT, interval=5,
-                                       on_poll=lambda found: next(answers))
+                                       vouch=lambda sha: next(answers))
     assert got == MANIFEST
     assert repo.hits["/m.txt"] == 3
 
@@ -728,18 +774,18 @@ def test_wait_for_manifest_found_but_never_authenticated(repo, clock):
     with remote.Http(clock=clock, deadline=clock.monotonic() + 12) as http:
         with pytest.raises(RepoError, match="found but not authenticated within the wait"):
             remote.wait_for_manifest(http, url, WANT, interval=5,
-                                     on_poll=lambda found: False)
+                                     vouch=lambda sha: False)
 
 
 def test_wait_for_manifest_stops_at_a_trust_error(repo, clock):
     url = repo.serve("/m.txt", ok(MANIFEST.render().encode()))
 
-    def on_poll(found):
+    def vouch(sha):
         raise TrustError("wrong hash")
 
     with remote.Http(clock=clock, deadline=clock.monotonic() + 60) as http:
         with pytest.raises(TrustError, match="wrong hash"):
-            remote.wait_for_manifest(http, url, WANT, on_poll=on_poll)
+            remote.wait_for_manifest(http, url, WANT, vouch=vouch)
     assert repo.hits["/m.txt"] == 1
 
 
@@ -763,8 +809,8 @@ def test_wait_for_manifest_refuses_another_spec_at_once(repo, clock):
 
 OTHER_WHEEL = b"another wheel's bytes" * 10
 OTHER_SHA = hashlib.sha256(OTHER_WHEEL).hexdigest()
-PINS = [Pin.from_wheel(WHEEL_NAME, WHEEL_SHA), Pin.from_wheel("vbdep-1.1-py3-none-any.whl",
-                                                                OTHER_SHA)]
+PINS = [Pin.from_wheel(WHEEL_NAME, WHEEL_SHA, len(WHEEL)),
+        Pin.from_wheel("vbdep-1.1-py3-none-any.whl", OTHER_SHA, len(OTHER_WHEEL))]
 
 
 @pytest.fixture
@@ -851,3 +897,244 @@ def test_wheel_cache_prune_waits_for_no_install(tmp_path):
 
 def test_wheel_cache_prune_of_no_cache(tmp_path):
     assert remote.WheelCache(str(tmp_path / "none")).prune(set) == 0
+
+
+# -- a hostile repo: every fetch bounded in time and size -------------------------------
+#
+# These are the attacks themselves: a real server on the loopback drips bytes,
+# streams without end or sends more than the manifest records, with the real
+# clock; each test checks the error names the URL and the limit, that it came
+# within the limit, and that nothing of the transfer is left on disk.
+
+DRIP_MANIFEST = MANIFEST.render().encode()
+
+
+def _parts(directory):
+    return [name for name in os.listdir(directory) if name.startswith(".part-")]
+
+
+class _Sizes:
+    """Watches a directory while a download runs: the largest file ever seen in it."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.largest = 0
+        self.seen = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self):
+        while not self._stop.is_set():
+            for name in os.listdir(self.directory):
+                try:
+                    size = os.stat(os.path.join(self.directory, name)).st_size
+                except OSError:
+                    continue
+                self.seen += 1
+                self.largest = max(self.largest, size)
+            time.sleep(0.001)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def test_a_manifest_dripped_a_byte_a_second_ends_at_wait_timeout(repo):
+    url = repo.serve("/m.txt", drip(DRIP_MANIFEST))
+    started = time.monotonic()
+    with remote.Http(deadline=time.monotonic() + 3) as http:
+        with pytest.raises(UnreachableError) as info:
+            remote.fetch_manifest(http, url, WANT)
+    elapsed = time.monotonic() - started
+    assert 2.5 < elapsed < 5, elapsed
+    message = str(info.value)
+    assert message.startswith(f"manifest {url}: not received completely within wait_timeout (3 s)")
+    assert "a larger wait_timeout allows more" in message
+    assert repo.hits["/m.txt"] == 1  # no time left for another attempt
+
+
+def test_waiting_for_a_dripped_manifest_ends_at_wait_timeout(repo):
+    url = repo.serve("/m.txt", status(404), drip(DRIP_MANIFEST))
+    started = time.monotonic()
+    with remote.Http(deadline=time.monotonic() + 3) as http:
+        with pytest.raises(UnreachableError, match="within wait_timeout"):
+            remote.wait_for_manifest(http, url, WANT, interval=0.2)
+    assert time.monotonic() - started < 5
+
+
+def test_a_status_line_dripped_a_byte_a_second_ends_at_the_deadline(repo):
+    # No response object exists yet: the watchdog must reach the connection itself.
+    url = repo.serve("/m.txt", drip_head(0.5))
+    started = time.monotonic()
+    with remote.Http(deadline=time.monotonic() + 2) as http:
+        with pytest.raises(UnreachableError, match="not received completely within wait_timeout"):
+            http.get_bytes(url, "manifest")
+    assert time.monotonic() - started < 4
+
+
+def test_a_dripped_manifest_over_tls_ends_at_the_deadline(tls_repo, tls_files):
+    url = tls_repo.serve("/m.txt", drip(DRIP_MANIFEST))
+    started = time.monotonic()
+    with remote.Http(ca_bundle=tls_files[1], deadline=time.monotonic() + 2) as http:
+        with pytest.raises(UnreachableError, match="not received completely within wait_timeout"):
+            remote.fetch_manifest(http, url, WANT)
+    assert time.monotonic() - started < 4
+
+
+def test_a_dripped_constraints_file_without_a_deadline_ends_at_text_seconds(repo, monkeypatch):
+    monkeypatch.setattr(remote, "TEXT_SECONDS", 2.0)
+    url = repo.serve("/uc.txt", drip(b"foo===1.0\n" * 10))
+    started = time.monotonic()
+    with remote.Http() as http:
+        with pytest.raises(UnreachableError, match=r"within the 2 s a fetch may take"):
+            http.get_bytes(url, "constraints file", missing_ok=False, limit=1 << 20)
+    assert time.monotonic() - started < 4
+
+
+def test_a_manifest_without_end_stops_at_the_cap(repo, http):
+    url = repo.serve("/m.txt", endless())
+    started = time.monotonic()
+    with pytest.raises(RepoError, match=r"larger than 1000000 bytes") as info:
+        http.get_bytes(url, "manifest", limit=1_000_000)
+    assert url in str(info.value)
+    assert time.monotonic() - started < 5
+    assert repo.hits["/m.txt"] == 1  # too large is not a failure worth retrying
+
+
+def test_a_manifest_announced_larger_than_the_cap_is_not_read(repo, http):
+    url = repo.serve("/m.txt", endless(length=MAX_BYTES + 1))
+    with pytest.raises(RepoError, match=rf"larger than {MAX_BYTES} bytes \({MAX_BYTES + 1} announced\)"):
+        http.get_bytes(url, "manifest")
+
+
+def test_a_dripped_wheel_stops_at_its_limit_and_leaves_nothing(repo, tmp_path):
+    url = repo.serve("/w.whl", drip(WHEEL, interval=0.5))
+    started = time.monotonic()
+    with remote.Http(wheel_seconds=2, wheel_rate=1 << 30) as http:
+        with pytest.raises(UnreachableError) as info:
+            http.download(url, str(tmp_path), WHEEL_NAME, WHEEL_SHA, "wheel vbapp", size=len(WHEEL))
+    elapsed = time.monotonic() - started
+    assert 1.5 < elapsed < 4, elapsed
+    message = str(info.value)
+    assert message.startswith(f"wheel vbapp {url}: not received completely within its limit of 2 s")
+    assert f"of its {len(WHEEL)} bytes" in message
+    assert message.endswith("the repo sends slower than that; a wait_timeout above 2 s allows more")
+    assert os.listdir(tmp_path) == []  # the partial file is gone
+
+
+def test_the_wheel_limit_grows_with_the_size():
+    with remote.Http(wheel_seconds=120, wheel_rate=100 * 1024, clock=FakeClock()) as http:
+        limit = http.wheel_limit(50 * 1024 * 1024)
+    assert limit.at == 1000.0 + 120 + 512
+    assert limit.text == "its limit of 632 s (120 s plus 1 s per 100 KiB of its 52428800 bytes)"
+
+
+def test_a_wheel_streamed_without_end_stops_at_its_recorded_size(repo, clock, tmp_path):
+    size = 1 << 20  # what the manifest records
+    url = repo.serve("/w.whl", endless())
+    started = time.monotonic()
+    with _Sizes(str(tmp_path)) as sizes, remote.Http(clock=clock) as http:
+        with pytest.raises(TrustError) as info:
+            http.download(url, str(tmp_path), WHEEL_NAME, "a" * 64, "wheel vbapp", size=size)
+    assert time.monotonic() - started < 8
+    message = str(info.value)
+    assert f"the repo sent more than the {size} bytes the manifest records" in message
+    assert url in message and "refused" in message
+    assert sizes.seen > 0  # the watcher did see the partial file
+    assert sizes.largest <= size, "more bytes were written than the manifest records"
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_wheel_larger_than_its_recorded_size_is_never_kept(repo, clock, tmp_path):
+    # The recorded size of WHEEL, one byte short: even the right bytes are refused.
+    url = repo.serve("/w.whl", ok(WHEEL))
+    with remote.Http(clock=clock) as http:
+        with pytest.raises(TrustError, match=rf"the repo announced {len(WHEEL)} bytes, the "
+                                             rf"manifest records {len(WHEEL) - 1}"):
+            http.download(url, str(tmp_path), WHEEL_NAME, WHEEL_SHA, "wheel", size=len(WHEEL) - 1)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_wheel_announced_larger_than_its_size_is_not_read(repo, clock, tmp_path):
+    url = repo.serve("/w.whl", endless(length=10 << 30))
+    started = time.monotonic()
+    with remote.Http(clock=clock) as http:
+        with pytest.raises(TrustError, match="the repo announced 10737418240 bytes"):
+            http.download(url, str(tmp_path), WHEEL_NAME, WHEEL_SHA, "wheel", size=len(WHEEL))
+    assert time.monotonic() - started < 5
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_wheel_cache_passes_the_recorded_size(repo, clock, tmp_path):
+    pin = Pin.from_wheel(WHEEL_NAME, WHEEL_SHA, 100)  # a manifest recording less than served
+    repo.serve(f"/{PLATFORM}/wheels/{pin.path}", ok(WHEEL))
+    cache = remote.WheelCache(str(tmp_path / "wheels"))
+    with remote.Http(clock=clock) as http, cache.using():
+        with pytest.raises(TrustError, match="the manifest records 100"):
+            cache.fetch(http, remote.wheels_url(repo.url, PLATFORM), [pin])
+    assert os.listdir(tmp_path / "wheels" / WHEEL_SHA) == []
+
+
+def test_a_gzip_encoded_body_is_read_as_it_is(repo, http, tmp_path):
+    # A server that compresses although asked not to: the bytes are not the wheel's
+    # (never decompressed, so no bomb can expand), and are refused.
+    import gzip  # pylint: disable=import-outside-toplevel
+
+    body = gzip.compress(WHEEL)
+    repo.serve("/w.whl", ok(body))
+    # the handler sends no Content-Encoding; what matters is the request and the raw read
+    requested = []
+    real_get = http.session.get
+
+    def get(url, **kwargs):
+        requested.append(kwargs.get("headers"))
+        return real_get(url, **kwargs)
+
+    http.session.get = get
+    with pytest.raises(TrustError):
+        http.download(f"{repo.url}/w.whl", str(tmp_path), WHEEL_NAME, WHEEL_SHA, "wheel")
+    assert requested[0] == {"Accept-Encoding": "identity"}
+
+
+def test_a_manifest_that_does_not_hash_right_is_refused_before_it_is_parsed(repo, http):
+    # These bytes would make the parser raise its own, distinctive error
+    # ("venvbuild-manifest 9, written by another venvbuild release"): the hash
+    # check comes first, so the error is the mismatch.
+    bogus = DRIP_MANIFEST.replace(b"venvbuild-manifest 3", b"venvbuild-manifest 9")
+    url = repo.serve("/m.txt", ok(bogus))
+    with pytest.raises(ManifestError, match="venvbuild-manifest 9, written by another"):
+        remote.fetch_manifest(http, url, WANT)  # what parsing them does
+    asked = []
+
+    def vouch(sha):
+        asked.append(sha)
+        return trust.check_manifest(sha, MANIFEST.sha256, url, "the test's anchor") == sha
+
+    with pytest.raises(TrustError) as info:
+        remote.fetch_manifest(http, url, WANT, vouch=vouch)
+    assert asked == [hashlib.sha256(bogus).hexdigest()]
+    message = str(info.value)
+    assert f"has sha256 {asked[0][:16]}..., but the test's anchor says {MANIFEST.sha256[:16]}" in message
+    assert "not even parsed" in message
+
+
+def test_a_vouched_manifest_is_parsed(repo, http):
+    url = repo.serve("/m.txt", ok(DRIP_MANIFEST))
+    assert remote.fetch_manifest(http, url, WANT, vouch=lambda sha: sha == MANIFEST.sha256) == MANIFEST
+    assert remote.fetch_manifest(http, url, WANT, vouch=lambda sha: False) is None
+
+
+def test_wheel_retries_stop_at_the_callers_deadline_its_transfer_at_its_own(repo, clock, tmp_path):
+    # A new attempt begins only within wait_timeout (as every retry); the transfer
+    # itself, a first attempt included, is bounded by the wheel's limit.
+    url = repo.serve("/w.whl", status(500))
+    with remote.Http(clock=clock, deadline=clock.monotonic() + 3) as http:
+        with pytest.raises(UnreachableError, match="download failed"):
+            http.download(url, str(tmp_path), WHEEL_NAME, WHEEL_SHA, "wheel", size=len(WHEEL))
+        assert http.wheel_limit(len(WHEEL)).at > clock.monotonic() + 100
+    assert clock.slept == [1.0, 2.0]
+    assert repo.hits["/w.whl"] == 3

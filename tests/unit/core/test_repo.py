@@ -344,9 +344,11 @@ def repo(tmp_path):
 
 def test_publish_wheels_returns_pins_of_the_published_bytes(repo, built_dir):
     pins, new = repo.publish_wheels(str(built_dir))
+    # Each pin records the wheel's size: the manifest carries it, a target's
+    # download stops there.
     assert pins == [
-        Pin("foo-bar", "1.0", FOO, _sha(WHEELS[FOO])),
-        Pin("zed", "2.0", ZED, _sha(WHEELS[ZED])),
+        Pin("foo-bar", "1.0", FOO, _sha(WHEELS[FOO]), len(WHEELS[FOO])),
+        Pin("zed", "2.0", ZED, _sha(WHEELS[ZED]), len(WHEELS[ZED])),
     ]
     assert new == [FOO, ZED]
     assert sorted(os.listdir(repo.wheels_dir)) == sorted(_sha(data) for data in WHEELS.values())
@@ -550,17 +552,25 @@ def test_publish_manifest_replaces_a_planted_symlink(repo, built_dir, tmp_path):
 
 def test_publish_manifest_refuses_one_that_does_not_read_back(repo):
     # Built by hand, not by create(): a requirement that is not canonical.
-    pin = Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", "a" * 64)
+    pin = Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", "a" * 64, 10)
     manifest = Manifest("keystone", SPEC_ID, PLATFORM, ("Foo>=1",), (pin,))
-    with pytest.raises(RepoError):
+    with pytest.raises(RepoError, match="requirement not canonical"):
         repo.publish_manifest(manifest)
     assert not os.path.exists(repo.manifest_path("keystone", SPEC_ID))
 
 
 def test_publish_manifest_refuses_unsorted_pins(repo):
-    pins = (Pin("zed", "1.0", "zed-1.0-py3-none-any.whl", "a" * 64),
-            Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", "b" * 64))
-    with pytest.raises(RepoError):
+    pins = (Pin("zed", "1.0", "zed-1.0-py3-none-any.whl", "a" * 64, 10),
+            Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", "b" * 64, 10))
+    with pytest.raises(RepoError, match="canonical form"):
+        repo.publish_manifest(Manifest("keystone", SPEC_ID, PLATFORM, (), pins))
+    assert not os.path.exists(repo.manifest_path("keystone", SPEC_ID))
+
+
+def test_publish_manifest_refuses_pins_without_a_size(repo):
+    # Every published manifest records each wheel's size (targets stop downloads there).
+    pins = (Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", "b" * 64),)
+    with pytest.raises(RepoError, match="malformed wheel line"):
         repo.publish_manifest(Manifest("keystone", SPEC_ID, PLATFORM, (), pins))
     assert not os.path.exists(repo.manifest_path("keystone", SPEC_ID))
 
@@ -583,7 +593,7 @@ def test_read_manifest_missing_file_is_none(repo):
 
 
 def test_read_manifest_reads_a_rendered_manifest(repo):
-    manifest = _manifest_for([Pin("foo-bar", "1.0", FOO, "a" * 64)])
+    manifest = _manifest_for([Pin("foo-bar", "1.0", FOO, "a" * 64, 10)])
     _write_manifest(repo, manifest.render())
     assert repo.read_manifest("keystone", SPEC_ID) == manifest
 
@@ -595,14 +605,17 @@ def test_read_manifest_malformed_file_names_the_path_and_the_fix(repo):
     assert repo.read_manifest("keystone", SPEC_ID, ignore_unreadable=True) is None
 
 
-def test_read_manifest_of_an_older_format_is_none(repo):
-    manifest = _manifest_for([Pin("foo-bar", "1.0", FOO, "a" * 64)])
-    _write_manifest(repo, manifest.render().replace("venvbuild-manifest 2", "venvbuild-manifest 1"))
+@pytest.mark.parametrize("older", ["venvbuild-manifest 1", "venvbuild-manifest 2"])
+def test_read_manifest_of_an_older_format_is_none(repo, older):
+    # Format 2 had no wheel sizes: its spec is built again, published as format 3.
+    manifest = _manifest_for([Pin("foo-bar", "1.0", FOO, "a" * 64, 10)])
+    text = manifest.render().replace("venvbuild-manifest 3", older).replace(" size=10", "")
+    _write_manifest(repo, text)
     assert repo.read_manifest("keystone", SPEC_ID) is None
 
 
 def test_read_manifest_refuses_one_naming_another_spec(repo):
-    other = _manifest_for([Pin("foo-bar", "1.0", FOO, "a" * 64)], spec_id=OTHER_SPEC)
+    other = _manifest_for([Pin("foo-bar", "1.0", FOO, "a" * 64, 10)], spec_id=OTHER_SPEC)
     path = _write_manifest(repo, other.render(), spec_id=SPEC_ID)
     with pytest.raises(RepoError, match=f"^{path}: names venv 'keystone', spec '{OTHER_SPEC}'"):
         repo.read_manifest("keystone", SPEC_ID)
@@ -610,7 +623,7 @@ def test_read_manifest_refuses_one_naming_another_spec(repo):
 
 
 def test_read_manifest_refuses_one_naming_another_venv_or_platform(repo):
-    pins = [Pin("foo-bar", "1.0", FOO, "a" * 64)]
+    pins = [Pin("foo-bar", "1.0", FOO, "a" * 64, 10)]
     _write_manifest(repo, _manifest_for(pins, venv_id="nova").render())
     with pytest.raises(RepoError, match="names venv 'nova'"):
         repo.read_manifest("keystone", SPEC_ID)
@@ -639,7 +652,7 @@ def test_read_manifest_binary_file_is_repo_error(repo):
 
 
 def test_read_manifest_refuses_a_symlink(repo, tmp_path):
-    manifest = _manifest_for([Pin("foo-bar", "1.0", FOO, "a" * 64)])
+    manifest = _manifest_for([Pin("foo-bar", "1.0", FOO, "a" * 64, 10)])
     elsewhere = tmp_path / "elsewhere.txt"
     elsewhere.write_text(manifest.render())
     repo.ensure_dirs()

@@ -15,6 +15,7 @@ from saltext_venvbuild.core.names import SPEC_ID_LENGTH
 from saltext_venvbuild.core.spec import DEFAULT_BUILD_REQUIREMENTS
 from saltext_venvbuild.core.spec import VenvSpec
 from saltext_venvbuild.core.spec import check_args
+from saltext_venvbuild.core.spec import check_build_args
 from saltext_venvbuild.core.spec import check_choice
 from saltext_venvbuild.core.spec import check_env
 from saltext_venvbuild.core.spec import check_spec_id
@@ -24,6 +25,7 @@ from saltext_venvbuild.core.spec import normalize_constraint
 from saltext_venvbuild.core.spec import normalize_constraints
 from saltext_venvbuild.core.spec import normalize_requirement
 from saltext_venvbuild.core.spec import normalize_requirements
+from saltext_venvbuild.core.spec import split_constraint_pin
 
 # Every character str.splitlines() (so pip, reading a requirements file) breaks at.
 LINE_SEPARATORS = ["\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
@@ -319,6 +321,66 @@ def test_normalize_constraints_none_and_refusals():
         normalize_constraints(["--pre"], "global constraint")
 
 
+PIN = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (f"-c https://h/uc.txt#sha256={PIN}", f"-c https://h/uc.txt#sha256={PIN}"),
+        (f"--constraint=http://h/uc.txt#sha256={PIN.upper()}", f"-c http://h/uc.txt#sha256={PIN}"),
+        (f"-c https://u:tok@h/uc.txt?x=1#sha256={PIN}", f"-c https://u:tok@h/uc.txt?x=1#sha256={PIN}"),
+    ],
+)
+def test_a_constraints_url_may_pin_its_sha256(text, expected):
+    # pip's hash-fragment convention; the hex is written in lower case, so one pin
+    # gives one spec id however it was typed.
+    assert normalize_constraint(text) == expected
+    assert normalize_constraint(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("-c https://h/uc.txt#", "the only fragment a constraints URL may have"),
+        ("-c https://h/uc.txt#egg=x", "the only fragment a constraints URL may have"),
+        ("-c https://h/uc.txt#md5=" + "a" * 32, "the only fragment"),
+        ("-c https://h/uc.txt#sha256=" + "a" * 63, "the only fragment"),
+        ("-c https://h/uc.txt#sha256=" + "g" * 64, "the only fragment"),
+        (f"-c https://h/uc.txt#sha256={PIN}#sha256={PIN}", "the only fragment"),
+        (f"-c https://h/uc.txt#sha256={PIN}&x=1", "the only fragment"),
+        (f"-c /etc/uc.txt#sha256={PIN}", "a local constraints file takes no '#' fragment"),
+        ("-c /etc/uc#1.txt", "a local constraints file takes no '#' fragment"),
+    ],
+)
+def test_bad_constraints_fragments_are_refused(text, message):
+    with pytest.raises(SpecError, match=message):
+        normalize_constraint(text)
+
+
+def test_a_constraints_url_fragment_hides_credentials_in_errors():
+    with pytest.raises(SpecError) as info:
+        normalize_constraint("-c https://u:s3cret@h/uc.txt#x")
+    assert "s3cret" not in str(info.value)
+
+
+def test_the_sha256_pin_is_part_of_the_spec_id():
+    plain = VenvSpec.create("app", packages=["foo"], constraints=["-c https://h/uc.txt"])
+    pinned = VenvSpec.create("app", packages=["foo"], constraints=[f"-c https://h/uc.txt#sha256={PIN}"])
+    upper = VenvSpec.create("app", packages=["foo"],
+                            constraints=[f"-c https://h/uc.txt#sha256={PIN.upper()}"])
+    assert plain.spec_id != pinned.spec_id == upper.spec_id
+    assert pinned.constraint_files() == ([], [f"https://h/uc.txt#sha256={PIN}"])
+
+
+def test_split_constraint_pin():
+    assert split_constraint_pin(f"https://h/uc.txt#sha256={PIN}") == ("https://h/uc.txt", PIN)
+    assert split_constraint_pin("https://h/uc.txt") == ("https://h/uc.txt", None)
+    assert split_constraint_pin("/etc/uc.txt") == ("/etc/uc.txt", None)
+    with pytest.raises(SpecError):
+        split_constraint_pin("https://h/uc.txt#egg=x")
+
+
 @pytest.mark.parametrize(
     "entry, ref",
     [
@@ -456,6 +518,49 @@ def test_create_with_invalid_venv_id_is_refused(venv_id):
         VenvSpec.create(venv_id, packages=["a"])
 
 
+@pytest.mark.parametrize("build_args", [
+    ["--src", "/tmp/src"], ["--cache-dir=/tmp/cache"], ["-w", "/tmp/wheels"],
+    ["--log", "/tmp/pip.log"], ["--report", "/tmp/report.json"], ["--wheel-dir", "/tmp/w"],
+    ["--build-option=--prefix=/tmp/x"], ["-e", "/tmp/src"], ["--no-ind"], ["-qw/tmp/wheels"],
+    ["-r", "/etc/shadow"], ["--find-links"], ["--no-index", "/tmp/pkg"],
+])
+def test_create_refuses_build_args_not_allowed_naming_them(build_args):
+    """build_args are part of the spec: a spec is never made of options that write
+    elsewhere, whoever creates it (the execution module, build_spec, a runner)."""
+    with pytest.raises(SpecError, match="^build_args: ") as info:
+        VenvSpec.create("v", packages=["a"], build_args=build_args)
+    assert "/tmp" not in str(info.value) and "/etc" not in str(info.value)
+
+
+def test_create_accepts_the_builds_options():
+    args = ["--no-build-isolation", "--no-index", "-f", "/srv/sdists", "--pre", "-C", "a=b",
+            "--index-url=https://mirror.example/simple", "-qq"]
+    assert VenvSpec.create("v", packages=["a"], build_args=args).build_args == tuple(args)
+
+
+def test_check_build_args_checks_the_form_first():
+    with pytest.raises(SpecError, match="build_args must be a list"):
+        check_build_args("--no-index")
+    with pytest.raises(SpecError, match="default_build_args: argument 1 contains a NUL"):
+        check_build_args(["--pre\0"], "default_build_args")
+
+
+def test_spec_cache_checks_build_args_again(tmp_path):
+    """A cached entry never stores build arguments; a cache hit checks them again."""
+    from saltext_venvbuild.core.spec import SpecCache  # noqa: PLC0415
+
+    cache = SpecCache(str(tmp_path / "specs.json"))
+    inputs = {"packages": ["a"], "default_packages": None, "constraints": None,
+              "global_constraints": None, "build_args": ["--pre"],
+              "build_requirements": ["pbr"], "tools": []}
+    spec = VenvSpec.create("v", "p", **inputs)
+    cache.put("v", "p", inputs, spec)
+    assert cache.get("v", "p", inputs) == spec
+    inputs["build_args"] = ["--src", "/tmp/src"]
+    cache.put("v", "p", inputs, spec)
+    assert cache.get("v", "p", inputs) is None
+
+
 def test_create_refuses_build_args_as_a_string():
     with pytest.raises(SpecError, match="build_args must be a list"):
         VenvSpec.create("v", packages=["a"], build_args="--no-index --find-links /srv")
@@ -528,13 +633,13 @@ def test_spec_is_immutable():
 
 
 def test_as_dict_uses_lists():
-    spec = VenvSpec.create("v", packages=["b", "a"], build_args=["--x"], platform="p")
+    spec = VenvSpec.create("v", packages=["b", "a"], build_args=["--pre"], platform="p")
     assert spec.as_dict() == {
         "venv_id": "v",
         "requirements": ["a", "b"],
         "constraints": [],
         "global_constraints": [],
-        "build_args": ["--x"],
+        "build_args": ["--pre"],
         "build_requirements": ["pbr", "setuptools", "wheel"],
         "platform": "p",
     }
@@ -721,11 +826,13 @@ def test_check_env_none_is_empty():
 
 
 def test_check_env_stringifies_values():
-    env = {"PIP_NO_CACHE": 1, "EMPTY": None, "NAME": "x", "RATIO": 1.5, "ZERO": 0}
+    env = {"PIP_NO_CACHE_DIR": 1, "PIP_PRE": None, "LANG": "x", "UV_HTTP_TIMEOUT": 1.5,
+           "MAX_JOBS": 0}
     assert check_env(env, "build_env") == {
-        "PIP_NO_CACHE": "1", "EMPTY": "", "NAME": "x", "RATIO": "1.5", "ZERO": "0"
+        "PIP_NO_CACHE_DIR": "1", "PIP_PRE": "", "LANG": "x", "UV_HTTP_TIMEOUT": "1.5",
+        "MAX_JOBS": "0"
     }
-    assert env["PIP_NO_CACHE"] == 1  # the input is not modified
+    assert env["PIP_NO_CACHE_DIR"] == 1  # the input is not modified
 
 
 @pytest.mark.parametrize("bad", [["A=1"], "A=1", 5])
@@ -742,9 +849,17 @@ def test_check_env_refuses_bad_names(key):
         check_env({key: "x"}, "build_env")
 
 
-@pytest.mark.parametrize("key", ["A", "_", "_A1", "PIP_INDEX_URL", "lower_case", "a1_B2"])
-def test_check_env_accepts_shell_names(key):
+@pytest.mark.parametrize("key", ["PIP_INDEX_URL", "https_proxy", "HTTPS_PROXY", "CC",
+                                 "SETUPTOOLS_SCM_PRETEND_VERSION_FOR_KEYSTONE"])
+def test_check_env_accepts_allowed_names(key):
     assert check_env({key: "x"}, "build_env") == {key: "x"}
+
+
+@pytest.mark.parametrize("key", ["A", "_", "_A1", "lower_case", "a1_B2", "PIP_TARGET",
+                                 "PIP_target", "PYTHONPATH", "LD_PRELOAD", "UV_CACHE_DIR"])
+def test_check_env_refuses_names_not_allowed_naming_them(key):
+    with pytest.raises(SpecError, match=rf"^build_env: {key} is not allowed: .*docs/usage.md"):
+        check_env({key: "x"}, "build_env")
 
 
 @pytest.mark.parametrize(
@@ -752,14 +867,16 @@ def test_check_env_accepts_shell_names(key):
                     (b"x", "bytes")]
 )
 def test_check_env_refuses_non_scalar_values(value, kind):
-    with pytest.raises(SpecError, match=rf"^build_env: A must be a string or a number, not {kind}"):
-        check_env({"A": value}, "build_env")
+    with pytest.raises(SpecError, match=rf"^build_env: CC must be a string or a number, not {kind}"):
+        check_env({"CC": value}, "build_env")
 
 
 @pytest.mark.parametrize("value", ["a\nb", "a\0b", "a\x85b", "a\u2028b", "\x1b[31m"])
 def test_check_env_refuses_control_characters_in_values(value):
-    with pytest.raises(SpecError, match="contains the control or line-separator character"):
-        check_env({"A": value}, "build_env")
+    with pytest.raises(SpecError, match="contains the control or line-separator character") as info:
+        check_env({"CFLAGS": value}, "build_env")
+    assert str(info.value).startswith("build_env: CFLAGS (the value is not shown): ")
+    assert repr(value) not in str(info.value) and value not in str(info.value)
 
 
 def test_check_choice_returns_a_valid_choice():
@@ -786,7 +903,18 @@ def test_check_choice_refuses_others_and_lists_the_choices(bad):
         pytest.param(lambda: normalize_constraint("-c https://u:s3cret@/c.txt"), id="constraint-host"),
         pytest.param(lambda: check_args("https://u:s3cret@h/", "build_args"), id="args-string"),
         pytest.param(lambda: check_args({"x": "https://u:s3cret@h/"}, "build_args"), id="args-dict"),
-        pytest.param(lambda: check_env({"A": "https://u:s3cret@h/\n"}, "build_env"), id="env-value"),
+        pytest.param(lambda: check_env({"PIP_INDEX_URL": "https://u:s3cret@h/\n"}, "build_env"),
+                     id="env-value"),
+        pytest.param(lambda: check_env({"HTTP_PROXY": "http://u:s3c ret@h/\t"}, "build_env"),
+                     id="env-value-not-a-url"),
+        pytest.param(lambda: check_env({"HTTP_PROXY=https://u:s3cret@h/": "x"}, "build_env"),
+                     id="env-name-with-value"),
+        pytest.param(lambda: check_args(["--index-url", "https://u:s3cret@h/\t"], "build_args"),
+                     id="args-value-with-a-tab"),
+        pytest.param(lambda: check_build_args(["--target", "https://u:s3cret@h/"]),
+                     id="build-args-refused-option"),
+        pytest.param(lambda: check_build_args(["--no-index", "https://u:s3cret@h/"]),
+                     id="build-args-bare-value"),
         pytest.param(
             lambda: normalize_requirement("foo @ https://u:s3cret@h/f.whl ; bad"),
             id="invalid-requirement",

@@ -261,3 +261,50 @@ def test_has_credentials_is_false_for_non_strings(value):
 def test_has_credentials_returns_a_bool():
     assert has_credentials("see https://u:p@h/") is True
     assert has_credentials("see https://h/") is False
+
+
+# -- check_text(secret=True): the value is never shown ---------------------------------
+
+
+@pytest.mark.parametrize("value", ["http://u:s3cr3t@proxy\n", "s3cr3t\t", "s3c r3t\x85",
+                                   "\u202es3cr3t", "http://u:s3c/r3t@proxy\x00"])
+def test_a_secret_is_named_never_shown(value):
+    with pytest.raises(SpecError) as info:
+        check_text(value, "install_env: HTTP_PROXY", secret=True)
+    message = str(info.value)
+    assert message.startswith("install_env: HTTP_PROXY (the value is not shown): ")
+    assert "s3c" not in message and "proxy" not in message
+    assert f"U+{ord(bad_character(value)):04X}" in message
+
+
+@pytest.mark.parametrize("value", [5, ["s3cr3t"], {"k": "s3cr3t"}, b"s3cr3t"])
+def test_a_secret_of_the_wrong_type_shows_its_type_only(value):
+    with pytest.raises(SpecError) as info:
+        check_text(value, "build_env: PIP_INDEX_URL", secret=True)
+    assert str(info.value) == f"build_env: PIP_INDEX_URL: must be a string, not {type(value).__name__}"
+
+
+def test_a_good_secret_is_returned():
+    assert check_text("http://u:p@proxy:3128", "x", secret=True) == "http://u:p@proxy:3128"
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("https://u:s3c ret@h/simple", "https://****@h/simple"),
+    ("https://u:s3c/ret@h/simple", "https://****@h/simple"),
+    ("https://u:s3c#ret@h/simple", "https://****@h/simple"),
+    ("--index-url=https://u:s3cret@h/simple", "--index-url=https://****@h/simple"),
+    ("https://h/simple", "https://h/simple"),
+    ("/srv/sdists@2024", "/srv/sdists@2024"),
+])
+def test_redact_loose_hides_credentials_redact_cannot_delimit(value, shown):
+    from saltext_venvbuild.core.text import redact_loose
+
+    assert redact_loose(value) == shown
+    assert redact_loose(5) == 5
+
+
+def test_the_message_hides_credentials_redact_cannot_delimit():
+    with pytest.raises(SpecError) as info:
+        check_text("https://user:s3c ret@pypi.example.com/simple\n", "repo_url")
+    assert "s3c" not in str(info.value)
+    assert "https://****@pypi.example.com/simple" in str(info.value)

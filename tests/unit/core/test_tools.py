@@ -1,11 +1,13 @@
 """core/tools.py: how pip and uv are found, configured and called."""
 
 import os
+import pwd
 import sys
 import types
 
 import pytest
 
+from saltext_venvbuild.core import runner
 from saltext_venvbuild.core import tools
 from saltext_venvbuild.core.errors import BuildError
 from saltext_venvbuild.core.errors import ToolError
@@ -35,10 +37,59 @@ def test_environ_defaults(clean_environ):
     for key, value in tools.BASE_ENV.items():
         assert env[key] == value
     assert env["UV_PYTHON_DOWNLOADS"] == "never"
-    assert env["VB_INHERITED"] == "from-os-environ"  # PATH, HOME... are kept
-    assert env["PATH"] == os.environ["PATH"]
-    for var in CA_VARS + ("PIP_CONFIG_FILE",):
+    assert env["UV_NO_CONFIG"] == "1"  # no uv.toml or pyproject.toml is discovered
+    assert "VB_INHERITED" not in env  # the caller's variables are not inherited...
+    assert env["PATH"] == runner.trusted_path(os.environ["PATH"])  # ...but PATH's trusted part
+    assert env["HOME"] == pwd.getpwuid(os.geteuid()).pw_dir
+    for var in CA_VARS + ("PIP_CONFIG_FILE", "PIP_CACHE_DIR", "UV_CACHE_DIR"):
         assert var not in env
+
+
+STEERING = {
+    "PIP_TARGET": "/tmp/x", "PIP_PREFIX": "/tmp/x", "PIP_CONFIG_FILE": "/home/eve/pip.conf",
+    "PIP_INDEX_URL": "http://eve/simple", "PIP_CACHE_DIR": "/home/eve/cache",
+    "UV_CACHE_DIR": "/home/eve/uv", "UV_CONFIG_FILE": "/home/eve/uv.toml",
+    "UV_INDEX_URL": "http://eve/simple", "PYTHONPATH": "/home/eve/lib",
+    "PYTHONHOME": "/home/eve", "PYTHONSTARTUP": "/home/eve/x.py", "LD_PRELOAD": "/home/eve/x.so",
+    "LD_LIBRARY_PATH": "/home/eve/lib", "XDG_CONFIG_HOME": "/home/eve/.config",
+    "XDG_CACHE_HOME": "/home/eve/.cache", "HOME": "/home/eve", "TMPDIR": "/home/eve/tmp",
+    "VIRTUAL_ENV": "/home/eve/venv", "PYENV_VERSION": "eve", "SSL_CERT_FILE": "/home/eve/ca.pem",
+}
+
+
+def test_environ_inherits_nothing_that_steers_a_tool(clean_environ, monkeypatch):
+    for key, value in STEERING.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("https_proxy", "http://proxy:3128")
+    env = tools.ToolSettings(tool="uv").environ()
+    for key in STEERING:
+        if key != "HOME":
+            assert key not in env, key
+    assert env["HOME"] == pwd.getpwuid(os.geteuid()).pw_dir
+    assert env["LC_ALL"] == "C.UTF-8"
+    assert env["https_proxy"] == "http://proxy:3128"
+
+
+def test_environ_caches_are_venvbuilds_own(clean_environ, monkeypatch):
+    monkeypatch.setenv("PIP_CACHE_DIR", "/home/eve/cache")
+    env = tools.ToolSettings(cache_dir="/var/cache/salt/minion/venvbuild/cache").environ()
+    assert env["PIP_CACHE_DIR"] == "/var/cache/salt/minion/venvbuild/cache/pip"
+    assert env["UV_CACHE_DIR"] == "/var/cache/salt/minion/venvbuild/cache/uv"
+
+
+def test_trusted_path_keeps_only_directories_only_root_can_write(tmp_path):
+    good = tmp_path / "good"
+    good.mkdir(mode=0o755)
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    open_dir.chmod(0o777)
+    below_open = open_dir / "bin"
+    below_open.mkdir(mode=0o755)
+    missing = tmp_path / "missing"
+    value = os.pathsep.join(["bin", "", str(open_dir), str(below_open), str(good), str(missing),
+                             str(good)])
+    assert runner.trusted_path(value) == str(good)
 
 
 def test_environ_does_not_change_os_environ(clean_environ):
@@ -64,11 +115,11 @@ def test_environ_pip_noconf(clean_environ, monkeypatch):
     assert tools.ToolSettings(pip_noconf=True).environ()["PIP_CONFIG_FILE"] == os.devnull == (
         "/dev/null")
     assert "PIP_CONFIG_FILE" not in tools.ToolSettings(pip_noconf=False).environ()
-    monkeypatch.setenv("PIP_CONFIG_FILE", "/etc/pip.conf")
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/etc/pip.conf")  # the caller's: not inherited
     assert tools.ToolSettings(pip_noconf=True).environ()["PIP_CONFIG_FILE"] == "/dev/null"
     assert tools.ToolSettings(pip_noconf=True, env={"PIP_CONFIG_FILE": "/x"}).environ(
         {"PIP_CONFIG_FILE": "/y"})["PIP_CONFIG_FILE"] == "/dev/null"
-    assert tools.ToolSettings(pip_noconf=False).environ()["PIP_CONFIG_FILE"] == "/etc/pip.conf"
+    assert "PIP_CONFIG_FILE" not in tools.ToolSettings(pip_noconf=False).environ()
 
 
 def test_environ_extra_then_own_env_last(clean_environ):
@@ -118,9 +169,9 @@ def test_cert_args_only_for_pip_with_a_ca_bundle():
 
 def test_install_cmd_pip():
     assert tools.ToolSettings().install_cmd("/opt/v/bin/python") == [
-        "/opt/v/bin/python", "-m", "pip", "install"]
+        "/opt/v/bin/python", "-I", "-m", "pip", "install"]
     assert tools.ToolSettings(ca_bundle="/ca.pem").install_cmd("/opt/v/bin/python") == [
-        "/opt/v/bin/python", "-m", "pip", "install", "--cert", "/ca.pem"]
+        "/opt/v/bin/python", "-I", "-m", "pip", "install", "--cert", "/ca.pem"]
 
 
 def test_install_cmd_uv(tmp_path):

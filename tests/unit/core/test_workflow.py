@@ -19,11 +19,15 @@ import pytest
 
 from saltext_venvbuild.core import options
 from saltext_venvbuild.core import plan
+from saltext_venvbuild.core import remote
+from saltext_venvbuild.core import trust
 from saltext_venvbuild.core import workflow
 from saltext_venvbuild.core.builder import BuildResult
 from saltext_venvbuild.core.errors import InstallError
+from saltext_venvbuild.core.errors import RepoError
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.errors import TrustError
+from saltext_venvbuild.core.errors import UnreachableError
 from saltext_venvbuild.core.installer import InstallResult
 from saltext_venvbuild.core.interpreter import Interpreter
 from saltext_venvbuild.core.layout import VenvPaths
@@ -98,7 +102,7 @@ class Recorder:
                 return self.mine(target, tgt_type)
             return self.mine
 
-        def request_build(builder, venv_id, spec_id):
+        def request_build(builder, venv_id, spec_id, platform):
             self.calls.append(("request_build", (builder, venv_id, spec_id)))
             return self.build_answer
 
@@ -145,7 +149,8 @@ def make(state_dir, repo_path, rec):
 
     def factory(interpreter=PY, packages=PACKAGES, **values):
         opts = options.validate({"packages": packages, **values}, repo_path)
-        spec = VenvSpec.create(VENV, packages=opts["packages"], platform=PLATFORM)
+        spec = VenvSpec.create(VENV, packages=opts["packages"], constraints=opts["constraints"],
+                               global_constraints=opts["global_constraints"], platform=PLATFORM)
         return Workflow(state_dir, opts, interpreter, spec, rec.hooks())
 
     return factory
@@ -166,7 +171,7 @@ def _wheel_dir(tmp_path, files):
 
 def _manifest(spec, pins=None):
     if pins is None:
-        pins = [Pin.from_wheel("vbpkg-1.0-py3-none-any.whl", _sha(b"vbpkg 1.0"))]
+        pins = [Pin.from_wheel("vbpkg-1.0-py3-none-any.whl", _sha(b"vbpkg 1.0"), 9)]
     return Manifest.create(spec.venv_id, spec.spec_id, spec.platform, spec.requirements, pins)
 
 
@@ -177,7 +182,7 @@ def _publish(wf, tmp_path, wheels=True, files=None):
     if wheels:
         pins, _new = repo.publish_wheels(str(_wheel_dir(tmp_path, files)))
     else:
-        pins = [Pin.from_wheel(name, _sha(data)) for name, data in files.items()]
+        pins = [Pin.from_wheel(name, _sha(data), len(data)) for name, data in files.items()]
     manifest = _manifest(wf.spec, pins)
     repo.publish_manifest(manifest)
     return manifest
@@ -305,13 +310,13 @@ def test_repo_layout_follows_the_options(make, repo_path):
 
 
 def test_settings_carry_build_and_install_options(make):
-    wf = make(build_env={"A": "1"}, install_env={"B": "2"}, build_timeout=10,
+    wf = make(build_env={"MAX_JOBS": "1"}, install_env={"UV_HTTP_TIMEOUT": "2"}, build_timeout=10,
               install_timeout=20, install_tool="uv", pip_noconf=True)
     build, install = wf.build_settings(), wf.install_settings()
     assert (build.tool, build.env, build.timeout, build.timeout_option) == (
-        "uv", {"A": "1"}, 10.0, "build_timeout")
+        "uv", {"MAX_JOBS": "1"}, 10.0, "build_timeout")
     assert (install.tool, install.env, install.timeout, install.timeout_option) == (
-        "uv", {"B": "2"}, 20.0, "install_timeout")
+        "uv", {"UV_HTTP_TIMEOUT": "2"}, 20.0, "install_timeout")
     assert build.pip_noconf and install.pip_noconf
 
 
@@ -540,6 +545,51 @@ def test_plain_http_repo_url_in_upper_case_warns(make):
     assert len(warnings) == 1 and "nothing authenticates" in warnings[0]
 
 
+UC_PIN = "b" * 64
+
+
+def test_plain_http_constraints_url_warns_in_build_and_install_results(make, venvs, no_io,
+                                                                       no_builder):
+    wf = make(constraints=["-c http://user:secret@mirror.example/uc.txt"],
+              global_constraints=["-c https://releases.example/uc.txt"])
+    result, _manifest_read = wf.build(test=True)
+    (warning,) = result["warnings"]
+    assert warning.startswith("constraints file http://****@mirror.example/uc.txt is plain HTTP "
+                              "without a sha256 pin")
+    assert "#sha256=" in warning and "secret" not in warning
+    installed = wf.install(VenvPaths(str(venvs / VENV)), test=True)
+    assert installed["warnings"] == [warning]
+
+
+@pytest.mark.parametrize("ref", [f"http://mirror.example/uc.txt#sha256={UC_PIN}",
+                                 "https://mirror.example/uc.txt", "/etc/venvbuild/uc.txt"])
+def test_pinned_https_or_local_constraints_do_not_warn(make, venvs, no_io, no_builder, ref):
+    wf = make(constraints=[f"-c {ref}"])
+    assert "warnings" not in wf.build(test=True)[0]
+    assert "warnings" not in wf.install(VenvPaths(str(venvs / VENV)), test=True)
+    assert wf.constraint_warnings() == []
+
+
+def test_http_bounds_fetches_by_wait_timeout(make):
+    with make(wait_timeout=600).http() as http:
+        assert http.wheel_seconds == 600  # a wheel may take wait_timeout + 1 s per 100 KiB
+        assert 599 < http.remaining() <= 600
+        assert http.text_limit().text == "wait_timeout (600 s)"
+    with make(wait_timeout=5).http() as http:
+        assert http.wheel_seconds == remote.WHEEL_SECONDS  # at least 120 s
+    with make().http(wait=False) as http:
+        assert http.deadline is None
+
+
+def test_build_fetches_constraints_within_wait_timeout(make, fake_builder, tmp_path):
+    wf = make(wait_timeout=42)
+    previous = _publish(wf, tmp_path, wheels=False)
+    fake_builder.result = BuildResult(previous, False, previous, [], 1.0)
+    wf.build(test=False)
+    http = fake_builder.instances[0].http
+    assert http.wait_seconds == pytest.approx(42, abs=1)
+
+
 def test_result_deduplicates_warnings_in_order(make):
     wf = make()
     result = wf._result({"name": "/x"}, {"a": 1}, "done", ["w1", "w2", "w1", "w2", "w3"],
@@ -703,7 +753,7 @@ def test_repo_url_alone_is_not_authenticated(make, rec):
     assert rec.calls == []
 
 
-# -- _authentic -----------------------------------------------------------------------
+# -- authentic: asked with the sha256 of a manifest's bytes, before they are parsed ------
 
 URL = "http://build01:8181/debian-12-x86_64-cp311/manifests/keystone-x.txt"
 
@@ -715,28 +765,28 @@ def _mine_source(spec, sha, **kwargs):
 
 def test_unauthenticated_source_accepts_any_manifest(make, rec):
     wf = make(repo_url="http://repo.example:8181")
-    assert wf.sources.authentic(_manifest(wf.spec), Source("http://x", anchor="none"), URL) is True
+    assert wf.sources.authentic(_manifest(wf.spec).sha256, Source("http://x", anchor="none"), URL) is True
     assert rec.calls == []
 
 
 def test_pinned_source_accepts_the_pinned_hash(make, rec):
     manifest = _manifest(_spec())
     wf = make(repo_url="http://repo.example:8181", manifest_sha256=manifest.sha256)
-    assert wf.sources.authentic(manifest, Source("http://x", anchor="pinned"), URL) is True
+    assert wf.sources.authentic(manifest.sha256, Source("http://x", anchor="pinned"), URL) is True
     assert rec.calls == []
 
 
 def test_pinned_source_refuses_another_hash(make, rec):
     wf = make(repo_url="http://repo.example:8181", manifest_sha256="a" * 64)
     with pytest.raises(TrustError, match="manifest_sha256 in the pillar"):
-        wf.sources.authentic(_manifest(wf.spec), Source("http://x", anchor="pinned"), URL)
+        wf.sources.authentic(_manifest(wf.spec).sha256, Source("http://x", anchor="pinned"), URL)
     assert rec.calls == []
 
 
 def test_mine_source_accepts_the_published_hash_without_rereading(make, rec):
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
-    assert wf.sources.authentic(manifest, _mine_source(wf.spec, manifest.sha256), URL) is True
+    assert wf.sources.authentic(manifest.sha256, _mine_source(wf.spec, manifest.sha256), URL) is True
     assert rec.calls == []
 
 
@@ -744,17 +794,17 @@ def test_mine_source_with_a_release_level(make, rec):
     wf = make(builder="build01", release="2025.2")
     manifest = _manifest(wf.spec)
     source = _mine_source(wf.spec, manifest.sha256, release="2025.2")
-    assert wf.sources.authentic(manifest, source, URL) is True
+    assert wf.sources.authentic(manifest.sha256, source, URL) is True
     # Published without the release level: not this manifest's entry.
     rec.mine = {"build01": _mine_info(wf.spec, manifest.sha256)}
-    assert wf.sources.authentic(manifest, _mine_source(wf.spec, manifest.sha256), URL) is False
+    assert wf.sources.authentic(manifest.sha256, _mine_source(wf.spec, manifest.sha256), URL) is False
 
 
 def test_mine_source_missing_hash_refreshes_then_waits(make, rec):
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info()}  # still nothing published
-    assert wf.sources.authentic(manifest, _mine_source(wf.spec, None), URL) is False
+    assert wf.sources.authentic(manifest.sha256, _mine_source(wf.spec, None), URL) is False
     assert rec.calls == [("mine_get", ("build01", "list"))]
 
 
@@ -763,7 +813,7 @@ def test_mine_source_missing_hash_then_published(make, rec):
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info(wf.spec, manifest.sha256)}
     source = _mine_source(wf.spec, None)
-    assert wf.sources.authentic(manifest, source, URL) is True
+    assert wf.sources.authentic(manifest.sha256, source, URL) is True
     assert rec.calls == [("mine_get", ("build01", "list"))]
     assert source.info == _mine_info(wf.spec, manifest.sha256)  # the fresh entry is kept
 
@@ -773,7 +823,7 @@ def test_mine_source_mismatch_refreshes_once_then_refuses(make, rec):
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info(wf.spec, "b" * 64)}
     with pytest.raises(TrustError, match="builder build01's mine entry"):
-        wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
+        wf.sources.authentic(manifest.sha256, _mine_source(wf.spec, "b" * 64), URL)
     assert rec.calls == [("mine_get", ("build01", "list"))]
 
 
@@ -781,7 +831,7 @@ def test_mine_source_stale_then_updated(make, rec):
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info(wf.spec, manifest.sha256)}
-    assert wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL) is True
+    assert wf.sources.authentic(manifest.sha256, _mine_source(wf.spec, "b" * 64), URL) is True
     assert rec.calls == [("mine_get", ("build01", "list"))]
 
 
@@ -790,17 +840,17 @@ def test_mine_source_refresh_without_the_builder_keeps_the_old_entry(make, rec):
     manifest = _manifest(wf.spec)
     rec.mine = {}  # the builder vanished from the mine: its old word still stands
     with pytest.raises(TrustError):
-        wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
+        wf.sources.authentic(manifest.sha256, _mine_source(wf.spec, "b" * 64), URL)
     rec.mine = {"build01": "garbage"}
     with pytest.raises(TrustError):
-        wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL)
+        wf.sources.authentic(manifest.sha256, _mine_source(wf.spec, "b" * 64), URL)
 
 
 def test_mine_source_hash_withdrawn_on_refresh_waits(make, rec):
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info()}
-    assert wf.sources.authentic(manifest, _mine_source(wf.spec, "b" * 64), URL) is False
+    assert wf.sources.authentic(manifest.sha256, _mine_source(wf.spec, "b" * 64), URL) is False
 
 
 # -- install(): what is at the path ---------------------------------------------------
@@ -990,8 +1040,12 @@ def test_remote_test_mode_with_unvouched_manifest_predicts_not_built(make, rec, 
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info()}  # nothing published yet
     fetched = []
-    monkeypatch.setattr(workflow.remote, "fetch_manifest",
-                        lambda http, url, *args: fetched.append(url) or manifest)
+
+    def fetch_manifest(http, url, want, vouch):
+        fetched.append(url)
+        return manifest if vouch(manifest.sha256) else None
+
+    monkeypatch.setattr(workflow.remote, "fetch_manifest", fetch_manifest)
     result = wf.install(VenvPaths(str(venvs / VENV)), test=True)
     assert fetched == [f"http://build01:8181/{PLATFORM}/manifests/{manifest.filename}"]
     assert "packages" not in result["changes"]
@@ -1005,7 +1059,8 @@ def test_remote_test_mode_with_vouched_manifest_predicts_packages(make, rec, ven
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info(wf.spec, manifest.sha256)}
-    monkeypatch.setattr(workflow.remote, "fetch_manifest", lambda *args: manifest)
+    monkeypatch.setattr(workflow.remote, "fetch_manifest",
+                        lambda http, url, want, vouch: manifest if vouch(manifest.sha256) else None)
     result = wf.install(VenvPaths(str(venvs / VENV)), test=True)
     assert result["changes"]["packages"] == {"added": {"vbpkg": "1.0"}}
     assert rec.names() == ["mine_get"]
@@ -1015,7 +1070,8 @@ def test_remote_test_mode_with_tampered_manifest_refuses(make, rec, venvs, monke
     wf = make(builder="build01")
     manifest = _manifest(wf.spec)
     rec.mine = {"build01": _mine_info(wf.spec, "b" * 64)}
-    monkeypatch.setattr(workflow.remote, "fetch_manifest", lambda *args: manifest)
+    monkeypatch.setattr(workflow.remote, "fetch_manifest",
+                        lambda http, url, want, vouch: manifest if vouch(manifest.sha256) else None)
     with pytest.raises(TrustError):
         wf.install(VenvPaths(str(venvs / VENV)), test=True)
 
@@ -1109,7 +1165,7 @@ def test_rebuild_with_new_versions_reports_them_and_updates_the_mine(make, rec, 
                                                                      fake_builder):
     wf = make(package_state="latest")
     previous = _publish(wf, tmp_path)
-    newer = _manifest(wf.spec, [Pin.from_wheel("vbpkg-1.1-py3-none-any.whl", _sha(b"1.1"))])
+    newer = _manifest(wf.spec, [Pin.from_wheel("vbpkg-1.1-py3-none-any.whl", _sha(b"1.1"), 3)])
     fake_builder.result = BuildResult(newer, True, previous, [], 1.0)
     result, _ = wf.build(test=False)
     assert fake_builder.instances[0].builds[0]["latest"] is True
@@ -1159,3 +1215,71 @@ def test_missing_wheels_are_rebuilt_outside_test_mode(make, rec, tmp_path, fake_
     wf.build(test=False)
     assert len(fake_builder.instances) == 1
     assert "mine_update" not in rec.names()
+
+
+# -- builder failover -----------------------------------------------------------------
+
+
+def _two_builders(spec, sha, stale_first=False):
+    """Two builders serving PLATFORM; ``down`` ranks first for MINION."""
+    ranked = [b for b, _ in trust.ranked_builders(MINION, {"bA": _mine_info(), "bB": _mine_info()},
+                                                  PLATFORM)]
+    first, second = ranked
+    return first, second, {
+        first: _mine_info(spec, None if stale_first else sha, url=f"http://{first}:8181"),
+        second: _mine_info(spec, sha, url=f"http://{second}:8181"),
+    }
+
+
+@pytest.mark.parametrize("failure", ["down", "stale"])
+def test_a_target_moves_on_to_the_next_builder(make, rec, venvs, monkeypatch, failure):
+    """The chosen builder down (its repo refuses) or its mine entry stale (it no
+    longer vouches for the manifest): the next builder of the platform serves,
+    vouched for by its own mine entry."""
+    wf = make(builder_target="bA,bB", builder_tgt_type="list", wait_timeout=30)
+    manifest = _manifest(wf.spec)
+    first, second, rec.mine = _two_builders(wf.spec, manifest.sha256,
+                                            stale_first=failure == "stale")
+    asked = []
+
+    def fetch_manifest(http, url, want, vouch):
+        asked.append(url.split("/")[2])
+        if failure == "down" and url.startswith(f"http://{first}:"):
+            raise UnreachableError(f"manifest {url}: repo unreachable (ConnectionError)")
+        return manifest if vouch(manifest.sha256) else None
+
+    installed = []
+    monkeypatch.setattr(workflow.remote, "fetch_manifest", fetch_manifest)
+    monkeypatch.setattr(workflow.remote.WheelCache, "fetch",
+                        lambda self, http, base, pins: installed.append(base) or {})
+    monkeypatch.setattr(workflow.Workflow, "_install_manifest",
+                        lambda self, ctx, man, wheels, origin, prune=True: {"trust": origin.trust})
+    result = wf.install(VenvPaths(str(venvs / VENV)), test=False)
+    assert asked == [f"{first}:8181", f"{second}:8181"]
+    assert installed == [f"http://{second}:8181/{PLATFORM}/wheels/"]
+    assert result["trust"] == f"manifest sha256 published by builder {second} (mine)"
+
+
+def test_no_builder_answering_is_one_error_naming_each(make, rec, venvs, monkeypatch):
+    wf = make(builder_target="bA,bB", builder_tgt_type="list", wait_timeout=0)
+    manifest = _manifest(wf.spec)
+    first, second, rec.mine = _two_builders(wf.spec, manifest.sha256)
+
+    def fetch_manifest(http, url, want, vouch):
+        raise UnreachableError(f"manifest {url}: repo unreachable (ConnectionError)")
+
+    monkeypatch.setattr(workflow.remote, "fetch_manifest", fetch_manifest)
+    with pytest.raises(RepoError, match="none of 2 builders served") as info:
+        wf.install(VenvPaths(str(venvs / VENV)), test=False)
+    assert f"builder {first}: manifest http://{first}" in str(info.value)
+    assert f"builder {second}: manifest http://{second}" in str(info.value)
+
+
+def test_a_builder_contradicting_its_own_entry_is_not_passed_over(make, rec, venvs, monkeypatch):
+    wf = make(builder_target="bA,bB", builder_tgt_type="list", wait_timeout=30)
+    manifest = _manifest(wf.spec)
+    first, _second, rec.mine = _two_builders(wf.spec, "c" * 64)
+    monkeypatch.setattr(workflow.remote, "fetch_manifest",
+                        lambda http, url, want, vouch: manifest if vouch(manifest.sha256) else None)
+    with pytest.raises(TrustError, match=first):
+        wf.install(VenvPaths(str(venvs / VENV)), test=False)

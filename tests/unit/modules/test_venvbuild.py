@@ -72,6 +72,7 @@ def salt_mocks(config):
         "mine.get": mock.Mock(return_value={}),
         "mine.update": mock.Mock(return_value=True),
         "publish.publish": mock.Mock(return_value={}),
+        "publish.runner": mock.Mock(return_value={}),
         # Salt 3008's pillar.get masks values outside renderers: never to be used.
         "pillar.get": mock.Mock(return_value="**********"),
         "grains.set": mock.Mock(return_value={"result": True}),
@@ -277,9 +278,9 @@ def test_given_values_are_kept():
         "python": "/usr/bin/python3.12",
         "install_tool": "uv",
         "package_state": "latest",
-        "install_args": ["--compile", 1],
+        "install_args": ["--config-setting", 1],
         "build_env": {"CFLAGS": "-O2"},
-        "install_env": {"N": 3},
+        "install_env": {"UV_HTTP_TIMEOUT": 3},
         "repo_path": "/data/repo",
         "repo_url": "http://builder/repo",
         "keep_versions": 3,
@@ -289,9 +290,9 @@ def test_given_values_are_kept():
     assert opts["python"] == "/usr/bin/python3.12"
     assert opts["install_tool"] == "uv"
     assert opts["package_state"] == "latest"
-    assert opts["install_args"] == ("--compile", "1")
+    assert opts["install_args"] == ("--config-setting", "1")
     assert opts["build_env"] == {"CFLAGS": "-O2"}
-    assert opts["install_env"] == {"N": "3"}
+    assert opts["install_env"] == {"UV_HTTP_TIMEOUT": "3"}
     assert opts["repo_path"] == "/data/repo"
     assert opts["repo_url"] == "http://builder/repo"
     assert opts["keep_versions"] == 3
@@ -630,7 +631,7 @@ def test_venv_configs_build_only(pillar):
 
 
 def publish_manifest(root, platform=PLATFORM, venv_id="keystone", spec=SPEC, release=None):
-    pins = [Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", "a" * 64)]
+    pins = [Pin("foo", "1.0", "foo-1.0-py3-none-any.whl", "a" * 64, 10)]
     manifest = Manifest.create(venv_id, spec, platform, ["foo"], pins)
     RepoLayout(str(root), platform, release=release).publish_manifest(manifest)
     return manifest
@@ -836,17 +837,30 @@ def test_build_spec_with_a_bad_pillar_option(builder_pillar, workflow_spy):
 # -- peer requests and the mine -----------------------------------------------------
 
 
-def test_request_build_publishes_only_the_ids(salt_mocks):
+PLATFORM_KEY = "debian-12-x86_64-cp311"
+
+
+def test_request_build_asks_the_masters_runner_with_only_the_ids(salt_mocks):
+    answer = {"result": True, "venv_id": "keystone", "spec_id": SPEC, "builder": "b2"}
+    salt_mocks["publish.runner"].return_value = answer
+    assert venvbuild_mod._request_build("b1", "keystone", SPEC, PLATFORM_KEY, 300.0) == answer
+    salt_mocks["publish.runner"].assert_called_once_with(
+        "venvbuild.request", arg=["keystone", SPEC, PLATFORM_KEY], timeout=30)
+    salt_mocks["publish.publish"].assert_not_called()
+
+
+def test_request_build_falls_back_to_the_builders_peer_function(salt_mocks):
     answer = {"result": True, "venv_id": "keystone", "spec_id": SPEC}
+    salt_mocks["publish.runner"].return_value = "'venvbuild.request' is not available."
     salt_mocks["publish.publish"].return_value = {"b1": answer}
-    assert venvbuild_mod._request_build("b1", "keystone", SPEC, 300.0) == answer
+    assert venvbuild_mod._request_build("b1", "keystone", SPEC, PLATFORM_KEY, 300.0) == answer
     salt_mocks["publish.publish"].assert_called_once_with(
         "b1", "venvbuild.build_spec", arg=["keystone", SPEC], timeout=300)
 
 
 @pytest.mark.parametrize("wait_timeout, timeout", [(0, 1), (0.5, 1), (42.9, 42)])
 def test_request_build_timeout_is_a_whole_second_at_least(salt_mocks, wait_timeout, timeout):
-    venvbuild_mod._request_build("b1", "keystone", SPEC, wait_timeout)
+    venvbuild_mod._request_build("b1", "keystone", SPEC, PLATFORM_KEY, wait_timeout)
     assert salt_mocks["publish.publish"].call_args.kwargs["timeout"] == timeout
 
 
@@ -855,9 +869,9 @@ def test_request_build_timeout_is_a_whole_second_at_least(salt_mocks, wait_timeo
 def test_request_build_without_an_answer_warns(salt_mocks, caplog, answer):
     salt_mocks["publish.publish"].return_value = answer
     with caplog.at_level(logging.WARNING, logger=venvbuild_mod.log.name):
-        result = venvbuild_mod._request_build("b1", "keystone", SPEC, 5)
+        result = venvbuild_mod._request_build("b1", "keystone", SPEC, PLATFORM_KEY, 5)
     assert result == (answer or {}).get("b1")
-    assert any("peer rule" in r.getMessage() for r in caplog.records)
+    assert any("peer_run rule" in r.getMessage() for r in caplog.records)
 
 
 def test_mine_update_publishes_repo_info(salt_mocks, config):
@@ -945,7 +959,7 @@ def test_hook_mine_get(salt_mocks):
 
 
 def test_hook_request_build_uses_wait_timeout(salt_mocks):
-    hooks(wait_timeout=7).request_build("b1", "keystone", SPEC)
+    hooks(wait_timeout=7).request_build("b1", "keystone", SPEC, PLATFORM_KEY)
     salt_mocks["publish.publish"].assert_called_once_with(
         "b1", "venvbuild.build_spec", arg=["keystone", SPEC], timeout=7)
 
@@ -1148,18 +1162,19 @@ def test_install_without_wheel_build_or_any_source_is_an_error(venv_path, tmp_pa
     assert not os.path.lexists(venv_path)
 
 
-def test_install_request_build_asks_the_builder_with_the_ids_only(venv_path, salt_mocks, monkeypatch):
+def test_install_request_build_asks_the_master_with_the_ids_only(venv_path, salt_mocks, monkeypatch):
     salt_mocks["mine.get"].return_value = builders(("b1", [PLATFORM]))
-    salt_mocks["publish.publish"].return_value = {"b1": {"result": True}}
+    salt_mocks["publish.runner"].return_value = {"result": True}
     wait = mock.Mock(side_effect=RepoError("manifest not found within the wait"))
     monkeypatch.setattr(remote, "wait_for_manifest", wait)
     with pytest.raises(CommandExecutionError, match="not found within the wait"):
         venvbuild_mod.install(venv_path, packages=["keystone==26.0.0"], builder="b1",
                               request_build=True, wait_timeout=42, install_args=["--compile"],
-                              build_env={"TOKEN": "s3cret"})
-    salt_mocks["publish.publish"].assert_called_once_with(
-        "b1", "venvbuild.build_spec", arg=["keystone", spec_id(packages=["keystone==26.0.0"])],
-        timeout=42)
+                              build_env={"PIP_INDEX_URL": "https://u:s3cret@mirror/simple"})
+    salt_mocks["publish.runner"].assert_called_once_with(
+        "venvbuild.request", arg=["keystone", spec_id(packages=["keystone==26.0.0"]), PLATFORM],
+        timeout=30)
+    salt_mocks["publish.publish"].assert_not_called()
     wait.assert_called_once()
 
 
@@ -1174,6 +1189,7 @@ def test_install_request_build_not_when_the_builder_publishes_the_spec(venv_path
     with pytest.raises(CommandExecutionError):
         venvbuild_mod.install(venv_path, packages=["keystone"], builder="b1", request_build=True)
     salt_mocks["publish.publish"].assert_not_called()
+    salt_mocks["publish.runner"].assert_not_called()
 
 
 def test_install_without_request_build_never_publishes(venv_path, salt_mocks, monkeypatch):
@@ -1221,17 +1237,17 @@ def make_venv(parent, name="keystone", spec=SPEC):
 def test_remove_test_mode_removes_nothing(tmp_path):
     path, live, _stamp = make_venv(tmp_path / "venvs")
     versions = str(tmp_path / "venvs" / ".keystone.versions")
-    assert venvbuild_mod.remove(path, test=True) == [path, versions]
+    assert venvbuild_mod.remove(path, test=True) == {"removed": [path, live, versions], "kept": []}
     assert os.path.islink(path) and os.path.isdir(live)
 
 
 def test_remove(tmp_path, state_dir):
-    path, _live, _stamp = make_venv(tmp_path / "venvs")
+    path, live, _stamp = make_venv(tmp_path / "venvs")
     versions = str(tmp_path / "venvs" / ".keystone.versions")
     venvbuild_mod._ensure_state_dir()
     registry.register(state_dir, path, "keystone")
     registry.register(state_dir, "/opt/venvs/nova", "nova")
-    assert venvbuild_mod.remove(path) == [path, versions]
+    assert venvbuild_mod.remove(path) == {"removed": [path, live, versions], "kept": []}
     assert not os.path.lexists(path) and not os.path.lexists(versions)
     assert registry.read(state_dir) == {"/opt/venvs/nova": "nova"}
 
@@ -1241,9 +1257,23 @@ def test_remove_test_mode_predicts_the_real_run(tmp_path):
     assert venvbuild_mod.remove(path, test=True) == venvbuild_mod.remove(path)
 
 
+def test_rollback_by_venv_id_finds_the_paths_in_the_registry(tmp_path, state_dir):
+    path, _live, _stamp = make_venv(tmp_path / "venvs")
+    venvbuild_mod._ensure_state_dir()
+    with pytest.raises(SaltInvocationError, match="no venv with id .keystone. is installed"):
+        venvbuild_mod.rollback("keystone")
+    registry.register(state_dir, path, "keystone")
+    # Found by id; it has no kept version to go back to.
+    with pytest.raises(CommandExecutionError, match=f"venv {path}: no kept version to roll back"):
+        venvbuild_mod.rollback("keystone", test=True)
+    with pytest.raises(SaltInvocationError, match="letters, digits"):
+        venvbuild_mod.rollback("../keystone")
+
+
 @pytest.mark.parametrize("test", [True, False])
 def test_remove_of_an_absent_venv(tmp_path, test):
-    assert venvbuild_mod.remove(str(tmp_path / "venvs" / "keystone"), test=test) == []
+    assert venvbuild_mod.remove(str(tmp_path / "venvs" / "keystone"), test=test) == {
+        "removed": [], "kept": []}
 
 
 @pytest.mark.parametrize("test", [True, False])

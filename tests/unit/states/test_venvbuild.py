@@ -260,7 +260,7 @@ def test_wheels_built_copies_the_warnings(salt_mocks):
 def test_absent_when_already_absent(salt_mocks, tmp_path):
     path = str(tmp_path / "keystone")
     salt_mocks["venvbuild.status"] = mock.Mock(return_value=None)
-    remove = salt_mocks["venvbuild.remove"] = mock.Mock(return_value=[])
+    remove = salt_mocks["venvbuild.remove"] = mock.Mock(return_value={"removed": [], "kept": []})
     ret = venvbuild_state.absent(path)
     assert ret == {"name": path, "result": True, "changes": {},
                    "comment": f"venv {path} is already absent"}
@@ -271,7 +271,7 @@ def test_absent_when_already_absent_in_test_mode(salt_mocks, opts, tmp_path):
     opts["test"] = True
     path = str(tmp_path / "keystone")
     salt_mocks["venvbuild.status"] = mock.Mock(return_value=None)
-    remove = salt_mocks["venvbuild.remove"] = mock.Mock(return_value=[])
+    remove = salt_mocks["venvbuild.remove"] = mock.Mock(return_value={"removed": [], "kept": []})
     ret = venvbuild_state.absent(path)
     assert ret == {"name": path, "result": True, "changes": {},
                    "comment": f"venv {path} is already absent"}
@@ -283,7 +283,7 @@ def test_absent_test_mode(salt_mocks, opts, tmp_path):
     path = str(tmp_path / "keystone")
     versions = str(tmp_path / ".keystone.versions")
     status = salt_mocks["venvbuild.status"] = mock.Mock(return_value={"spec_id": SPEC})
-    remove = salt_mocks["venvbuild.remove"] = mock.Mock(return_value=[path, versions])
+    remove = salt_mocks["venvbuild.remove"] = mock.Mock(return_value={"removed": [path, versions], "kept": []})
     ret = venvbuild_state.absent(path)
     assert ret == {"name": path, "result": None,
                    "changes": {"removed": {"old": SPEC, "new": None, "paths": [path, versions]}},
@@ -296,7 +296,7 @@ def test_absent_removes_the_venv(salt_mocks, tmp_path):
     path = str(tmp_path / "keystone")
     salt_mocks["venvbuild.status"] = mock.Mock(return_value={"spec_id": SPEC})
     remove = salt_mocks["venvbuild.remove"] = mock.Mock(
-        return_value=[path, str(tmp_path / ".keystone.versions")]
+        return_value={"removed": [path, str(tmp_path / ".keystone.versions")], "kept": []}
     )
     ret = venvbuild_state.absent(path)
     remove.assert_called_once_with(path, test=False)
@@ -310,7 +310,7 @@ def test_absent_test_mode_predicts_the_changes_of_the_real_run(salt_mocks, opts,
     path = str(tmp_path / "keystone")
     removed = [path, str(tmp_path / ".keystone.versions")]
     salt_mocks["venvbuild.status"] = mock.Mock(return_value={"spec_id": SPEC})
-    salt_mocks["venvbuild.remove"] = mock.Mock(return_value=removed)
+    salt_mocks["venvbuild.remove"] = mock.Mock(return_value={"removed": removed, "kept": []})
     opts["test"] = True
     predicted = venvbuild_state.absent(path)
     opts["test"] = False
@@ -326,12 +326,30 @@ def test_absent_removes_kept_versions_without_a_live_venv(salt_mocks, tmp_path):
     path = str(tmp_path / "keystone")
     versions = str(tmp_path / ".keystone.versions")
     salt_mocks["venvbuild.status"] = mock.Mock(return_value=None)
-    remove = salt_mocks["venvbuild.remove"] = mock.Mock(return_value=[versions])
+    remove = salt_mocks["venvbuild.remove"] = mock.Mock(return_value={"removed": [versions],
+                                                                      "kept": []})
     ret = venvbuild_state.absent(path)
     remove.assert_called_once_with(path, test=False)
     assert ret["result"] is True
     assert ret["changes"] == {"removed": {"old": None, "new": None, "paths": [versions]}}
     assert ret["comment"] == f"removed {versions}"
+
+
+@pytest.mark.parametrize("test", [False, True])
+def test_absent_names_what_it_keeps(salt_mocks, opts, tmp_path, test):
+    opts["test"] = test
+    path = str(tmp_path / "keystone")
+    own = str(tmp_path / ".keystone.versions" / f"{SPEC}-20240101T000000Z")
+    adopted = str(tmp_path / ".keystone.versions" / "preexisting-20240101T000000Z")
+    salt_mocks["venvbuild.status"] = mock.Mock(return_value={"spec_id": SPEC})
+    salt_mocks["venvbuild.remove"] = mock.Mock(return_value={"removed": [path, own],
+                                                             "kept": [adopted]})
+    ret = venvbuild_state.absent(path)
+    assert ret["result"] is (None if test else True)
+    assert ret["changes"] == {"removed": {"old": SPEC, "new": None, "paths": [path, own],
+                                          "kept": [adopted]}}
+    assert ret["comment"].startswith(f"{'would remove' if test else 'removed'} {path}, {own}; "
+                                     f"kept {adopted} (not made by venvbuild")
 
 
 @pytest.mark.parametrize("test", [False, True])

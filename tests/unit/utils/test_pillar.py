@@ -333,3 +333,21 @@ def test_redacted_keeps_values_without_secrets(value):
 
 def test_redacted_of_an_empty_environment():
     assert pillar.redacted({"build_env": {}, "install_env": None}) == {"build_env": {}, "install_env": None}
+
+
+def test_redacted_hides_argument_credentials_redact_cannot_delimit():
+    """A URL in build_args/install_args whose credentials hold a raw space, '/' or '#'
+    (refused by the options' checks, but venv_configs shows the pillar as it is)."""
+    configs = {"keystone": {
+        "build_args": ["--extra-index-url", "https://u:s3c ret@mirror.example/simple",
+                       "--find-links", "https://u:s3c/ret@mirror.example/links"],
+        "default_build_args": ["-ihttps://u:s3c#ret@mirror.example/simple"],
+        "install_args": ["--index-url=https://u:s3cret@mirror.example/simple"],
+        "packages": ["vbdep @ git+https://host.example/vbdep.git@v1"],
+    }}
+    shown = pillar.redacted(configs)["keystone"]
+    assert "s3c" not in repr(shown)
+    assert shown["build_args"] == ["--extra-index-url", "https://****@mirror.example/simple",
+                                   "--find-links", "https://****@mirror.example/links"]
+    assert shown["install_args"] == ["--index-url=https://****@mirror.example/simple"]
+    assert shown["packages"] == ["vbdep @ git+https://host.example/vbdep.git@v1"]
