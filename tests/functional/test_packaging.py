@@ -1,7 +1,8 @@
 """The package as users install it: a built wheel (not the editable checkout) in a
 fresh venv beside Salt, seen by ``salt-call --versions-report`` and applying the
 formula masterless. Offline: the wheel is built from the test wheelhouse's
-setuptools, Salt comes from uv's cache (scripts/setup-venv filled it)."""
+setuptools, Salt comes from uv's cache (scripts/setup-venv filled it), uv from
+the wheelhouse."""
 
 import json
 import os
@@ -47,6 +48,9 @@ def salt_venv(tmp_path_factory, wheel):
            if key not in ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "PIP_INDEX_URL")}
     proc = subprocess.run(
         [UV, "pip", "install", "--quiet", "--offline", "--python", str(venv / "bin" / "python"),
+         # uv itself (the [uv] extra) was installed by pip, so it is not in uv's
+         # cache: the wheelhouse setup-venv fills has its wheel.
+         "--find-links", str(sdists.WHEELHOUSE),
          f"salt=={salt.version.__version__}", f"{wheel}[uv]"],
         capture_output=True, text=True, check=False, env=env,
     )
