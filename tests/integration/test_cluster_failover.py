@@ -63,6 +63,8 @@ def second_builder(master, salt_cli, minions, builder_id, target_ids, cluster_di
             yield {"id": other, "factory": factory, "url": url, "stop_web": web.close}
         finally:
             factory.terminate()
+            # Its key and (with it) its mine entry go, so later '*' jobs wait for no one.
+            master.salt_key_cli().run("-d", other, "-y")
             top.write_text(saved)
             (cluster_dir / "pillar" / "groups.sls").write_text("{}\n")
             refresh_pillar(salt_cli)
@@ -76,8 +78,9 @@ def declare_svc(salt_cli, cluster_dir, packages, builders, alive):
         f"      builder_target: {','.join(builders)}\n"
         "      builder_tgt_type: list\n"
         "      wait_timeout: 90\n")
-    refresh_pillar(salt_cli)
-    for minion in alive:
+    for minion in alive:  # not '*': a dead builder would keep the CLI waiting
+        ret = salt_cli.run("saltutil.refresh_pillar", "wait=True", minion_tgt=minion)
+        assert ret.returncode == 0, ret
         ret = salt_cli.run("mine.update", minion_tgt=minion)
         assert ret.returncode == 0, ret
 

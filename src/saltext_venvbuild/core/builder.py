@@ -33,6 +33,7 @@ from . import fsutil
 from . import runner
 from .errors import BuildError
 from .manifest import Manifest
+from .repo import WHEELS_LOCK
 from .text import redact
 from .text import redact_args
 from .tools import PIP
@@ -158,7 +159,7 @@ class Builder:
         env_python = self.ensure_env(spec, global_lines, log_path, upgrade=latest,
                                      recreate=recreate_env)
         self.repo.ensure_dirs()
-        with self.repo.lock(f"build-{spec.venv_id}"):
+        with self.repo.lock(f"build-{spec.venv_id}"), self.repo.lock(WHEELS_LOCK, shared=True):
             previous = self.repo.read_manifest(spec.venv_id, spec.spec_id, ignore_unreadable=rebuild)
             staging = self.repo.staging(f"{spec.venv_id}-{spec.spec_id}")
             try:

@@ -50,11 +50,12 @@ URL_LIMIT = 2048
 MAX_VENVS = 1000  # venvs read per minion
 MAX_MANIFESTS = 10000  # manifests read per builder
 MAX_PLATFORMS = 100  # platform keys read per builder
+MAX_KEPT = 20  # kept spec ids read per venv (keep_versions is 2 by default)
 MAX_PROBLEMS = 10  # problems listed per minion and entry; the rest are counted
 
 _PUBLISHED_BY_BUILDER = "manifest sha256 published by builder "
 _VENV_KEYS = ("path", "platform", "wanted", "installed", "manifest_sha256", "trust", "current",
-              "error")
+              "error", "kept")
 _VENV_REQUIRED = ("path", "wanted", "installed", "manifest_sha256", "trust", "current")
 _REPO_KEYS = ("url", "path", "platforms", "published", "manifests")
 
@@ -252,6 +253,17 @@ class VenvState:
     trust: str | None
     current: bool
     error: str | None = None
+    kept: tuple[str, ...] = ()  # spec ids of the versions kept for rollback
+
+
+def _kept(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise _Malformed(f"kept is {describe(value)}, not a list of spec ids")
+    if len(value) > MAX_KEPT:
+        raise _Malformed(f"kept lists {len(value)} spec ids, more than {MAX_KEPT}")
+    return tuple(sorted({_form(item, "kept item", names.SPEC_ID, "a spec id") for item in value}))
 
 
 def _venv_state(entry: object) -> VenvState:
@@ -302,10 +314,15 @@ def read_venvs(entries: object) -> tuple[dict[str, dict[str, VenvState]], list[P
                 report.add(f"{exc}; entry dropped")
                 continue
             try:
-                good[venv_id] = _venv_state(entry)
+                state = _venv_state(entry)
             except _Malformed as exc:
                 report.add(f"{exc}; entry dropped", venv_id)
                 continue
+            try:  # a bad list of kept versions costs only that list
+                state = dataclasses.replace(state, kept=_kept(entry.get("kept")))
+            except _Malformed as exc:
+                report.add(f"{exc}; ignored", venv_id)
+            good[venv_id] = state
             if isinstance(entry, Mapping):
                 _keys(entry, _VENV_KEYS, report, venv_id)
         report.close()

@@ -36,6 +36,11 @@ from .manifest import Pin
 from .manifest import manifest_filename
 from .spec import check_venv_id
 
+# The lock every build and local install of a platform holds shared while it stores or
+# uses wheels; a prune (core/prune.py) removes wheels only holding it exclusively, so it
+# never removes a wheel a build has just found stored and is about to name in a manifest.
+WHEELS_LOCK = "wheels"
+
 
 def location(platform: str, release: str | None = None) -> str:
     """The repo-relative directory of a platform: ``[<release>/]<platform>``."""
@@ -74,9 +79,12 @@ class RepoLayout:
         """Where ``pin``'s wheel is stored: ``wheels/<sha256>/<file>``."""
         return os.path.join(self.wheels_dir, pin.sha256, pin.filename)
 
-    def lock(self, name: str) -> ContextManager[bool]:
-        """An exclusive lock of this platform called ``name``, waited for (a context manager)."""
-        return fsutil.file_lock(os.path.join(self.locks_dir, f"{name}.lock"))
+    def lock(self, name: str, shared: bool = False, wait: bool = True) -> ContextManager[bool]:
+        """A lock of this platform called ``name`` (a context manager): exclusive unless
+        ``shared``, waited for unless ``wait`` is False (then the block gets False
+        when another process holds it)."""
+        return fsutil.file_lock(os.path.join(self.locks_dir, f"{name}.lock"), shared=shared,
+                                wait=wait)
 
     def ensure_dirs(self) -> None:
         """Create (or check) the repo's directories; only root may write in any of them."""

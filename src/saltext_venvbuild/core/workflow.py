@@ -34,6 +34,7 @@ from .installer import kept_versions
 from .installer import switch_to
 from .layout import existing_change
 from .manifest import diff_versions
+from .repo import WHEELS_LOCK
 from .repo import RepoLayout
 from .stamp import read_stamp
 from .text import redact
@@ -278,11 +279,15 @@ class Workflow:
             return self._result(ctx.base, changes, _test_comment(
                 ctx.paths, spec, manifest, changes,
                 f"wheels for spec {spec.spec_id} would be built locally, then"), ctx.warnings)
-        build, manifest = self.build(test=False, manifest=manifest)
-        wheels = {pin.sha256: repo.wheel_path(pin) for pin in manifest.pins}
-        note = "no builder serves this platform, built locally; " if fallback else ""
-        return self._install_manifest(ctx, manifest, wheels, _Origin(
-            repo.wheels_dir, f"local repo {repo.root}", f"{note}{build['comment']}"))
+        repo.ensure_dirs()
+        # Held shared from the build to the install, so a prune of the repo (which
+        # takes it exclusively, without waiting) never removes the wheels in use.
+        with repo.lock(WHEELS_LOCK, shared=True):
+            build, manifest = self.build(test=False, manifest=manifest)
+            wheels = {pin.sha256: repo.wheel_path(pin) for pin in manifest.pins}
+            note = "no builder serves this platform, built locally; " if fallback else ""
+            return self._install_manifest(ctx, manifest, wheels, _Origin(
+                repo.wheels_dir, f"local repo {repo.root}", f"{note}{build['comment']}"))
 
     def _install_remote(self, ctx: _Target, source: trust.Source, test: bool) -> dict[str, typing.Any]:
         spec, o = self.spec, self.opts

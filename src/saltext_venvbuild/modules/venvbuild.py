@@ -27,11 +27,14 @@ import salt.utils.platform
 from salt.exceptions import CommandExecutionError
 from salt.exceptions import SaltInvocationError
 
+from saltext_venvbuild.core import fleet as core_fleet
 from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core import installer as core_installer
 from saltext_venvbuild.core import interpreter as core_interpreter
 from saltext_venvbuild.core import layout as core_layout
+from saltext_venvbuild.core import names
 from saltext_venvbuild.core import options as core_options
+from saltext_venvbuild.core import prune as core_prune
 from saltext_venvbuild.core import registry
 from saltext_venvbuild.core import rollback as core_rollback
 from saltext_venvbuild.core import spec as core_spec
@@ -627,13 +630,69 @@ def repo_info():
 
 
 @_salt_errors
+def prune_repo(in_use=None, keep=core_prune.DEFAULT_KEEP, min_age=core_prune.DEFAULT_MIN_AGE,
+               test=True, repo_path=None):
+    """
+    Remove the manifests of this builder's repo that no target uses and the
+    wheels no remaining manifest names, so the repo and this minion's
+    ``venvbuild_repo`` mine entry stay bounded. **A dry run unless
+    ``test=False``.** Usually called by ``salt-run venvbuild.prune``, which
+    collects ``in_use`` from every target's ``venvbuild_venvs`` mine entry.
+
+    Kept, per venv of every platform and release level: the manifests in
+    ``in_use``, the newest ``keep``, those published less than ``min_age``
+    seconds ago, and those that cannot be read (never removed by guesswork;
+    they keep no wheel). Removed: the other manifests, then every wheel no
+    remaining manifest of its platform names, if older than ``min_age``. A
+    venv whose build is running is skipped, and so are a platform's wheels
+    while any build or local install on it runs (reported under
+    ``skipped``). After a real prune this minion's mine entry is refreshed.
+
+    Returns ``{"test", "removed": {"manifests": [keys], "wheels": N, "bytes":
+    B}, "kept": {"manifests": {key: why}, "wheels": N}, "skipped": [...]}``.
+
+    in_use
+        Manifest keys in use, as ``repo_info`` publishes them:
+        ``<platform>/<venv>-<spec id>`` (kept at every release level) or
+        ``<release>/<platform>/<venv>-<spec id>``.
+    keep
+        The newest manifests kept per venv besides those in use (default 3, at least 1).
+    min_age
+        Seconds a manifest or wheel must have existed before it is removed
+        (default 3600).
+    test
+        Report what would be removed, remove nothing (the default).
+    repo_path
+        The repo (default: pillar ``venvbuild:repo:path``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt build01 venvbuild.prune_repo in_use='[debian-12-x86_64-cp311/app-0123456789abcdef]'
+        salt build01 venvbuild.prune_repo keep=2 test=False
+    """
+    in_use = core_prune.check_in_use(in_use)
+    keep, min_age = core_prune.check_keep(keep, min_age)
+    repo = _pillar_data().get("repo") or {}
+    path = repo_path or repo.get("path") or core_options.DEFAULT_REPO_PATH
+    path = core_options.OPTIONS["repo_path"].check(path, "repo_path")
+    group = core_options.repo_gid(repo.get("user"), repo.get("group"))
+    out = core_prune.prune(path, in_use, keep, min_age, test=bool(test), group=group)
+    if not test and out["removed"]["manifests"]:
+        _mine_update()
+    return out
+
+
+@_salt_errors
 def fleet_info():
     """
     Describe the venvs of this minion's pillar for the mine (alias
     ``venvbuild_venvs``, read by ``salt-run venvbuild.fleet``): for each venv
     its path, the spec id the pillar wants on this minion, the spec id and
-    manifest sha256 installed, how that manifest was authenticated, and
-    whether the venv is current. Reads files only (the interpreter cache, the
+    manifest sha256 installed, how that manifest was authenticated, whether
+    the venv is current, and the spec ids of the versions kept for rollback
+    (``kept``: ``salt-run venvbuild.prune`` keeps their manifests). Reads files only (the interpreter cache, the
     stamps); a minion refreshes its entry after every change::
 
         mine_functions:
@@ -665,9 +724,25 @@ def fleet_info():
             trust=stamp.trust if stamp else None,
             current=bool(stamp) and stamp.spec_id == entry.get("wanted")
             and os.path.exists(os.path.join(live, "bin", "python")),
+            kept=_kept_specs(paths, live),
         )
         out[venv_id] = entry
     return out
+
+
+def _kept_specs(paths, live):
+    """The spec ids of the versions kept for rollback at ``paths`` (not the live one),
+    newest first, at most core/fleet.py's MAX_KEPT: stamps read, nothing run."""
+    live_real = os.path.realpath(live) if live else None
+    kept = []
+    for directory in reversed(paths.version_dirs()):
+        if os.path.realpath(directory) == live_real:
+            continue
+        stamp = read_stamp(directory)
+        if stamp is not None and isinstance(stamp.spec_id, str) \
+                and names.SPEC_ID.fullmatch(stamp.spec_id) and stamp.spec_id not in kept:
+            kept.append(stamp.spec_id)
+    return kept[:core_fleet.MAX_KEPT]
 
 
 def _without_userinfo(url):

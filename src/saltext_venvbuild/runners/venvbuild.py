@@ -34,6 +34,7 @@ import salt.utils.minions
 from saltext_venvbuild.core import arrange as core_arrange
 from saltext_venvbuild.core import fleet as core_fleet
 from saltext_venvbuild.core import names
+from saltext_venvbuild.core import prune as core_prune
 from saltext_venvbuild.core import spec as core_spec
 from saltext_venvbuild.core import trust as core_trust
 from saltext_venvbuild.core.errors import VenvbuildError
@@ -231,16 +232,26 @@ def _publish(builder, job, timeout, wait=True):
     """Ask ``builder`` to build ``job`` (``venvbuild.build_wheels`` with the job's
     options); its answer, or None when it did not answer. Without ``wait``, the
     job id of the build started."""
-    with salt.client.LocalClient(mopts=__opts__) as client:
-        if not wait:
-            return client.cmd_async(builder, "venvbuild.build_wheels", arg=[job.venv_id],
-                                    kwarg=job.options, tgt_type="list")
-        ret = client.cmd(builder, "venvbuild.build_wheels", arg=[job.venv_id], kwarg=job.options,
-                         tgt_type="list", timeout=timeout, full_return=True)
+    try:
+        with salt.client.LocalClient(mopts=__opts__) as client:
+            if not wait:
+                return client.cmd_async(builder, "venvbuild.build_wheels", arg=[job.venv_id],
+                                        kwarg=job.options, tgt_type="list")
+            ret = client.cmd(builder, "venvbuild.build_wheels", arg=[job.venv_id],
+                             kwarg=job.options, tgt_type="list", timeout=timeout,
+                             full_return=True)
+    except Exception as exc:  # pylint: disable=broad-except
+        # A builder Salt cannot reach is a builder that did not answer: the next one is asked.
+        log.warning("venvbuild.build: publishing to %s failed", builder, exc_info=True)
+        raise _NoAnswer(f"{builder}: {type(exc).__name__}: {exc}") from None
     answer = (ret or {}).get(builder)
     if not isinstance(answer, dict) or "ret" not in answer:
         return None
     return answer["ret"]
+
+
+class _NoAnswer(Exception):
+    """A builder could not be asked."""
 
 
 def _jobs_for(targets, venv=None):
@@ -314,7 +325,11 @@ def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (
         else:
             tried = []
             for builder in candidates:
-                answer = _publish(builder, job, timeout)
+                try:
+                    answer = _publish(builder, job, timeout)
+                except _NoAnswer as exc:
+                    tried.append(str(exc))
+                    continue
                 if answer is None:
                     tried.append(f"{builder} did not answer")
                     continue
@@ -384,8 +399,122 @@ def request(venv_id, spec_id, platform):
     candidates = _candidates(job, None, "glob")
     if not candidates:
         return dict(answer, result=False, comment=f"no builder serves platform {platform}")
-    jid = _publish(candidates[0], job, None, wait=False)
+    try:
+        jid = _publish(candidates[0], job, None, wait=False)
+    except _NoAnswer as exc:
+        return dict(answer, result=False, comment=f"could not start the build: {exc}")
     log.info("venvbuild.request: %s asked for %s spec %s on %s: build job %s on %s",
              caller, venv_id, spec_id, platform, jid, candidates[0])
     return dict(answer, result=True, builder=candidates[0], jid=jid,
                 comment=f"build of spec {spec_id} started on {candidates[0]}")
+
+
+# -- a bounded repo --------------------------------------------------------------------
+
+
+def _in_use(targets, platforms):
+    """The manifest keys ``<platform>/<venv>-<spec>`` every target uses: its wanted,
+    installed and kept spec ids of each venv. A venv whose platform the target could
+    not compute keeps its specs on every platform in ``platforms``."""
+    keys = set()
+    for venvs in targets.values():
+        for venv_id, state in venvs.items():
+            specs = {state.wanted, state.installed, *state.kept} - {None}
+            for platform in [state.platform] if state.platform else platforms:
+                keys.update(f"{platform}/{venv_id}-{spec}" for spec in specs)
+    return keys
+
+
+def prune(builders=None, builders_tgt_type="glob", keep=3, min_age=3600,  # noqa: PLR0917 (CLI)
+          test=True, timeout=60):
+    """
+    Prune the builders' repos: keep the manifests any target uses and the newest
+    ``keep`` per venv, remove the rest and the wheels no remaining manifest
+    names. **A dry run unless ``test=False``.**
+
+    What is in use comes from the mine: every target's ``venvbuild_venvs``
+    entry (``venvbuild.fleet_info``) names, per venv, its platform and the spec
+    it wants, runs and keeps for rollback. Each builder then runs
+    ``venvbuild.prune_repo`` with those keys (docs/usage.md says what it keeps:
+    also what was published less than ``min_age`` seconds ago, and never a
+    venv whose build is running). A target that publishes no ``venvbuild_venvs``
+    entry is invisible here: its specs survive only as one of the newest
+    ``keep``; such minions are listed under ``without_entry``.
+
+    builders, builders_tgt_type
+        The builders to prune, matched by the master (required: a destructive
+        command acts only on the repos you name). Only minions with a
+        ``venvbuild_repo`` mine entry are asked.
+    keep
+        Newest manifests kept per venv besides those in use (default 3).
+    min_age
+        Seconds a manifest or wheel must have existed before it is removed (default 3600).
+    test
+        Report what would be removed; remove nothing (the default).
+    timeout
+        Seconds the builders have to answer (default 60).
+
+    Returns per builder what ``venvbuild.prune_repo`` returned, with
+    ``in_use`` (how many keys were sent), ``without_entry``, ``malformed``
+    (target entries that could not be read) and ``notes``; a builder that
+    fails or does not answer adds an ``Error``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run venvbuild.prune builders=build01,build02 builders_tgt_type=list
+        salt-run venvbuild.prune builders=build01 keep=2 test=False
+    """
+    if not (__opts__.get("minion_data_cache") or __opts__.get("enforce_mine_cache")):
+        return _fail("this master keeps no mine (minion_data_cache is False): the targets' "
+                     "venvs are unknown, so nothing can be pruned safely")
+    if builders is None:
+        return _fail("name the builders to prune: builders=build01 (or builders=... "
+                     "builders_tgt_type=list); a destructive command acts only on the repos "
+                     "you name")
+    notes = []
+    try:
+        keep, min_age = core_prune.check_keep(keep, min_age)
+        builders = _check_target(builders, builders_tgt_type, "builders", "builders_tgt_type")
+        ids = sorted(core_fleet.explicit_scope(builders, builders_tgt_type, _builders_matching,
+                                               notes).verified)
+        targets, problems = core_fleet.read_venvs(_mine_get("*", FLEET_ALIAS, "glob"))
+        repos, _repo_problems = core_fleet.read_repos(_mine_get(",".join(ids), REPO_ALIAS, "list")
+                                                      if ids else {})
+        accepted = _minions("*", "glob")
+    except VenvbuildError as exc:
+        return _fail(str(exc))
+    if not ids:
+        return _fail(f"no minion the master matches with builders={builders!r} "
+                     f"({builders_tgt_type}) publishes {REPO_ALIAS}: nothing to prune")
+    platforms = sorted({p for entry in repos.values() for p in entry.platforms})
+    in_use = sorted(_in_use(targets, platforms))
+    kwarg = {"in_use": in_use, "keep": keep, "min_age": min_age, "test": bool(test)}
+    with salt.client.LocalClient(mopts=__opts__) as client:
+        ret = client.cmd(",".join(ids), "venvbuild.prune_repo", kwarg=kwarg, tgt_type="list",
+                         timeout=timeout, full_return=True) or {}
+    results, failed = {}, []
+    for builder in ids:
+        answer = ret.get(builder)
+        if not isinstance(answer, dict) or "ret" not in answer:
+            results[core_fleet.show_id(builder)] = {"result": False, "comment": "did not answer"}
+            failed.append(builder)
+        elif answer.get("retcode") or not isinstance(answer["ret"], dict):
+            results[core_fleet.show_id(builder)] = {
+                "result": False, "comment": core_fleet.show(str(answer["ret"]), core_fleet.ERROR_LIMIT)}
+            failed.append(builder)
+        else:
+            results[core_fleet.show_id(builder)] = dict(answer["ret"], result=True)
+    without = sorted(core_fleet.show_id(m) for m in set(accepted) - set(targets) - set(ids))
+    if without:
+        notes.append(f"{len(without)} minion(s) publish no {FLEET_ALIAS} entry: their venvs are "
+                     f"unknown, so their specs are kept only as one of the newest {keep} per venv "
+                     f"(give them mine_function venvbuild.fleet_info as {FLEET_ALIAS})")
+    out = {"test": bool(test), "builders": results, "in_use": len(in_use),
+           "without_entry": without[:core_fleet.MAX_VENVS],
+           "malformed": [p.as_dict() for p in problems],
+           "notes": [core_fleet.show(n, core_fleet.ERROR_LIMIT) for n in notes]}
+    if failed:
+        out["Error"] = f"{len(failed)} of {len(ids)} builders did not prune (see builders)"
+    return out

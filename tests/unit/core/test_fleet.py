@@ -132,6 +132,28 @@ def test_an_entry_without_platform_after_an_error_is_read():
     assert problems == [] and targets["tgt1"]["app"].platform is None
 
 
+def test_the_kept_versions_are_read_sorted_and_deduplicated():
+    targets, problems = fleet.read_venvs({"tgt1": {"app": venv(kept=[SPEC2, SPEC, SPEC2]),
+                                                   "old": venv()}})
+    assert problems == []
+    assert targets["tgt1"]["app"].kept == (SPEC, SPEC2)
+    assert targets["tgt1"]["old"].kept == ()  # a target of an older release publishes none
+
+
+@pytest.mark.parametrize("kept, reason", [
+    ("0123456789abcdef", "kept is a string of 16 characters, not a list of spec ids"),
+    ([SPEC, "x\x1b"], "kept item 'x\\x1b' is not a spec id"),
+    ([7], "kept item is an integer, not a string"),
+    ([SPEC] * (fleet.MAX_KEPT + 1), f"kept lists {fleet.MAX_KEPT + 1} spec ids, more than {fleet.MAX_KEPT}"),
+])
+def test_a_bad_kept_list_costs_only_that_list(kept, reason):
+    targets, problems = fleet.read_venvs({"rogue": {"app": venv(kept=kept)}})
+    assert targets["rogue"]["app"].kept == () and targets["rogue"]["app"].wanted == SPEC
+    (problem,) = problems
+    assert problem.venv == "app" and problem.reason == f"{reason}; ignored"
+    assert controls(problem.as_dict()) == []
+
+
 @pytest.mark.parametrize("changes, reason", [
     ({"path": 7}, "path is an integer, not a string"),
     ({"path": "relative/app"}, "path 'relative/app' is not an absolute path"),

@@ -11,6 +11,7 @@ import copy
 import logging
 import os
 import stat
+import time
 from unittest import mock
 
 import pytest
@@ -28,6 +29,7 @@ from saltext_venvbuild.core.errors import RepoError
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.errors import VenvbuildError
 from saltext_venvbuild.core.interpreter import Interpreter
+from saltext_venvbuild.core.layout import VenvPaths
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.manifest import Pin
 from saltext_venvbuild.core.repo import RepoLayout
@@ -1342,3 +1344,74 @@ def test_verify_reports_problems(tmp_path):
     assert any(p.startswith(f"{path}/bin/python") for p in result["problems"])
     assert "keystone==1.0: not installed" in result["problems"]
     assert os.path.isdir(live)
+
+
+# -- prune_repo and the kept versions fleet_info publishes --------------------------
+
+
+def _published(root, spec, age):
+    layout = RepoLayout(root, PLATFORM)
+    built = layout.staging("t")
+    with open(os.path.join(built, f"app-{spec[-1]}-py3-none-any.whl"), "wb") as handle:
+        handle.write(spec.encode())
+    pins, _new = layout.publish_wheels(built)
+    layout.remove_staging(built)
+    layout.publish_manifest(Manifest.create("app", spec, PLATFORM, ["app"], pins))
+    when = time.time() - age
+    os.utime(layout.manifest_path("app", spec), (when, when))
+    for pin in pins:
+        os.utime(layout.wheel_path(pin), (when, when))
+        os.utime(os.path.dirname(layout.wheel_path(pin)), (when, when))
+    return layout
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"in_use": "debian-12-x86_64-cp311/app-0123456789abcdef"}, "in_use: must be a list"),
+    ({"in_use": ["../../etc/app-0123456789abcdef"]}, "is not a"),
+    ({"keep": 0}, "keep 0: must be an integer of at least 1"),
+    ({"min_age": -5}, "min_age -5"),
+    ({"repo_path": "relative/repo"}, "repo_path"),
+])
+def test_prune_repo_checks_its_arguments(kwargs, match):
+    with pytest.raises(SaltInvocationError, match=match):
+        venvbuild_mod.prune_repo(**kwargs)
+
+
+@pytest.mark.parametrize("pillar", ["plain"], indirect=True)
+def test_prune_repo_is_a_dry_run_unless_asked_and_then_refreshes_the_mine(tmp_path, pillar, config,
+                                                                          salt_mocks):
+    root = str(tmp_path / "repo")
+    pillar["venvbuild"] = {"repo": {"path": root}}
+    config["mine_functions"] = copy.deepcopy(MINE_FUNCTIONS)
+    old, new = "1" * 16, "2" * 16
+    layout = _published(root, old, 7200)
+    _published(root, new, 7000)
+    dry = venvbuild_mod.prune_repo(keep=1)
+    assert dry["removed"]["manifests"] == [f"{PLATFORM}/app-{old}"]
+    assert os.path.exists(layout.manifest_path("app", old))
+    salt_mocks["mine.update"].assert_not_called()
+    kept = venvbuild_mod.prune_repo(in_use=[f"{PLATFORM}/app-{old}"], keep=1, test=False)
+    assert kept["removed"]["manifests"] == [] and os.path.exists(layout.manifest_path("app", old))
+    salt_mocks["mine.update"].assert_not_called()  # nothing removed: the entry is unchanged
+    real = venvbuild_mod.prune_repo(keep=1, test=False)
+    assert real["removed"] == {"manifests": [f"{PLATFORM}/app-{old}"], "wheels": 1, "bytes": 16}
+    assert not os.path.exists(layout.manifest_path("app", old))
+    salt_mocks["mine.update"].assert_called_once_with(mine_functions=MINE_FUNCTIONS)
+
+
+def test_kept_specs_are_the_stamped_versions_but_the_live_one_newest_first(tmp_path):
+    paths = VenvPaths(str(tmp_path / "venvs" / "app"))
+    os.makedirs(paths.versions_dir)
+    specs = ["1" * 16, "2" * 16, "1" * 16, "3" * 16]
+    for index, spec in enumerate(specs):
+        directory = os.path.join(paths.versions_dir, f"{spec}-2026010{index}T000000Z")
+        os.mkdir(directory)
+        write_stamp(directory, Stamp(venv_id="app", spec_id=spec, manifest_sha256=SHA,
+                                     python={}, requirements=[], versions={}, seeded={},
+                                     install_tool="uv", source="", created=""))
+        os.utime(directory, (1000 + index, 1000 + index))
+    os.mkdir(os.path.join(paths.versions_dir, "preexisting-20260101T000000Z"))  # not venvbuild's
+    os.mkdir(os.path.join(paths.versions_dir, f"{'4' * 16}-20260105T000000Z"))  # no stamp
+    live = os.path.join(paths.versions_dir, f"{'3' * 16}-20260103T000000Z")
+    assert venvbuild_mod._kept_specs(paths, live) == ["1" * 16, "2" * 16]
+    assert venvbuild_mod._kept_specs(paths, None) == ["3" * 16, "1" * 16, "2" * 16]

@@ -146,3 +146,89 @@ def test_salt_failing_to_read_the_mine_is_a_clear_error(mine_get):
 def test_bad_arguments_are_clear_errors(kwargs, error):
     ret = runner.fleet(**kwargs)
     assert ret["retcode"] == 1 and ret["error"].startswith(error)
+
+
+# -- venvbuild.prune -------------------------------------------------------------------
+
+OTHER_SPEC = "fedcba9876543210"
+KEPT_SPEC = "1111111111111111"
+
+
+class FakeClient:
+    """LocalClient as the runner uses it: a context manager whose cmd answers per minion."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def __call__(self, mopts):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def cmd(self, tgt, fun, **kwargs):
+        self.calls.append((tgt, fun, kwargs))
+        return {m: a for m, a in self.answers.items() if m in tgt.split(",")}
+
+
+@pytest.fixture
+def client(monkeypatch):
+    fake = FakeClient({"bld": {"ret": {"removed": {"manifests": []}}, "retcode": 0}})
+    monkeypatch.setattr(runner.salt.client, "LocalClient", fake)
+    monkeypatch.setattr(runner, "_minions", lambda tgt, tgt_type: ["bld", "tgt1", "tgt2", "quiet"])
+    return fake
+
+
+def test_prune_sends_every_targets_wanted_installed_and_kept_specs(mine, client):
+    mine["venvbuild_venvs"]["tgt2"] = {"app": dict(VENV, wanted=OTHER_SPEC, current=False,
+                                                   kept=[KEPT_SPEC])}
+    ret = runner.prune(builders="bld", keep=2, min_age=0)
+    ((tgt, fun, kwargs),) = client.calls
+    assert (tgt, fun, kwargs["tgt_type"], kwargs["full_return"]) == ("bld", "venvbuild.prune_repo", "list", True)
+    assert kwargs["kwarg"] == {"in_use": [f"{PLATFORM}/app-{SPEC}", f"{PLATFORM}/app-{KEPT_SPEC}",
+                                          f"{PLATFORM}/app-{OTHER_SPEC}"],
+                               "keep": 2, "min_age": 0.0, "test": True}
+    assert ret["builders"] == {"bld": {"removed": {"manifests": []}, "result": True}}
+    assert ret["in_use"] == 3 and ret["test"] is True and "Error" not in ret
+    assert ret["without_entry"] == ["quiet"]  # its specs are unknown: said so
+    assert any("1 minion(s) publish no venvbuild_venvs entry" in note for note in ret["notes"])
+
+
+def test_prune_keeps_a_venv_without_platform_on_every_platform_the_builders_serve(mine, client):
+    mine["venvbuild_venvs"] = {"tgt1": {"app": dict(VENV, platform=None, wanted=None, current=False,
+                                                    error="bad")}}
+    mine["venvbuild_repo"]["bld"] = dict(REPO, platforms=[PLATFORM, "rocky-9-x86_64-cp39"])
+    runner.prune(builders="bld")
+    assert client.calls[0][2]["kwarg"]["in_use"] == [f"{PLATFORM}/app-{SPEC}",
+                                                     f"rocky-9-x86_64-cp39/app-{SPEC}"]
+
+
+def test_prune_needs_builders_named_and_matched(client):
+    ret = runner.prune()
+    assert ret["retcode"] == 1 and "name the builders to prune" in ret["error"]
+    ret = runner.prune(builders="nobody")
+    assert ret["retcode"] == 1 and "publishes venvbuild_repo: nothing to prune" in ret["error"]
+    ret = runner.prune(builders="bld", keep=0)
+    assert ret["retcode"] == 1 and ret["error"].startswith("keep 0")
+    assert client.calls == []
+
+
+def test_a_builder_that_fails_or_does_not_answer_is_an_error(mine, client):
+    mine["venvbuild_repo"]["bld2"] = REPO
+    client.answers = {"bld": {"ret": "ERROR: in_use: 'x' is not a key \x1b[2J", "retcode": 1}}
+    ret = runner.prune(builders="bld,bld2", builders_tgt_type="list", test=False)
+    assert client.calls[0][0] == "bld,bld2" and client.calls[0][2]["kwarg"]["test"] is False
+    assert ret["builders"]["bld"]["result"] is False
+    assert "\x1b" not in ret["builders"]["bld"]["comment"]
+    assert ret["builders"]["bld2"] == {"result": False, "comment": "did not answer"}
+    assert ret["Error"] == "2 of 2 builders did not prune (see builders)"
+
+
+def test_prune_refuses_without_a_mine(master_opts, client):
+    master_opts["minion_data_cache"] = False
+    ret = runner.prune(builders="bld")
+    assert ret["retcode"] == 1 and client.calls == []
