@@ -163,8 +163,11 @@ def test_resolve_real_interpreter(tmp_path):
     cache_dir = tmp_path / "cache"
     cache = cache_dir / "interpreters.json"
     interp = interpreter.resolve(sys.executable, cache_file=str(cache), prepare=_prepare(cache_dir))
+    # sys.executable is as the test runner was started (it may hold '..' or '//');
+    # venvbuild runs the normalized path, which the child reports as its own.
+    executable = os.path.abspath(sys.executable)
     assert interp.requested == sys.executable
-    assert interp.executable == sys.executable
+    assert interp.executable == executable
     assert interp.implementation == sys.implementation.name
     assert interp.version == platform.python_version()
     assert (interp.major, interp.minor) == sys.version_info[:2]
@@ -175,8 +178,8 @@ def test_resolve_real_interpreter(tmp_path):
     data = json.loads(cache.read_text())
     assert len(data) == 1
     (entry,) = data.values()
-    assert entry["executable"] == sys.executable
-    assert entry["executable_identity"][:2] == [sys.executable, os.path.realpath(sys.executable)]
+    assert entry["executable"] == executable
+    assert entry["executable_identity"][:2] == [executable, os.path.realpath(executable)]
 
 
 def test_the_cache_file_is_owner_only(tmp_path):
