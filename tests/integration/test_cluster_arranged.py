@@ -54,7 +54,8 @@ def groups(salt_cli, cluster_dir, target_ids):
 
 def run_runner(master, *args):
     ret = master.salt_run_cli(timeout=600).run(*args)
-    assert isinstance(ret.data, dict), ret
+    if not isinstance(ret.data, dict):
+        pytest.fail(f"salt-run {' '.join(args)}: rc {ret.returncode}\n{ret.stdout}\n{ret.stderr}")
     return ret.data
 
 

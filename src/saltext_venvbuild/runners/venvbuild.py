@@ -314,7 +314,12 @@ def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (
     builds = []
     for job in jobs:
         report = job.describe()
-        candidates = _candidates(job, builders, builders_tgt_type)
+        try:
+            candidates = _candidates(job, builders, builders_tgt_type)
+        except VenvbuildError as exc:
+            report.update(result=False, comment=f"finding its builders failed: {exc}")
+            builds.append(report)
+            continue
         if not candidates:
             report.update(result=False, comment=(
                 f"no builder serves platform {job.platform} (its venvbuild_repo mine entry "
