@@ -245,7 +245,10 @@ def _publish(builder, job, timeout, wait=True):
         log.warning("venvbuild.build: publishing to %s failed", builder, exc_info=True)
         raise _NoAnswer(f"{builder}: {type(exc).__name__}: {exc}") from None
     answer = (ret or {}).get(builder)
-    if not isinstance(answer, dict) or "ret" not in answer:
+    # Salt marks a minion that did not answer ("failed", or out "no_return":
+    # "Minion did not return. [Not connected]" / "[No response]").
+    if (not isinstance(answer, dict) or "ret" not in answer or answer.get("failed")
+            or answer.get("out") == "no_return"):
         return None
     return answer["ret"]
 
@@ -340,8 +343,9 @@ def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (
                     continue
                 problem = core_arrange.check_answer(job, builder, answer)
                 report.update(builder=builder, result=problem is None,
-                              comment=problem or answer.get("comment"),
-                              manifest_sha256=answer.get("manifest_sha256"))
+                              comment=problem or answer.get("comment"))
+                if problem is None:
+                    report["manifest_sha256"] = answer.get("manifest_sha256")
                 break
             else:
                 report.update(result=False, comment="; ".join(tried))

@@ -232,3 +232,65 @@ def test_prune_refuses_without_a_mine(master_opts, client):
     master_opts["minion_data_cache"] = False
     ret = runner.prune(builders="bld")
     assert ret["retcode"] == 1 and client.calls == []
+
+
+# -- venvbuild.build -------------------------------------------------------------------
+
+
+@pytest.fixture
+def arranged(monkeypatch, mine):
+    """Targets tgt1 and tgt2 whose pillars define venv app from builders b1,b2."""
+    cfg = {"path": "/opt/venvs/app", "packages": ["vbdep==1.0"], "builder_target": "b1,b2",
+           "builder_tgt_type": "list"}
+    monkeypatch.setattr(runner, "_venv_configs", lambda minion: {"app": dict(cfg)})
+    monkeypatch.setattr(runner, "_minions",
+                        lambda tgt, tgt_type: ["b1", "b2"] if tgt == "b1,b2" else ["tgt1", "tgt2"])
+    mine["venvbuild_repo"] = {"b1": dict(REPO, url="http://b1:8181"),
+                              "b2": dict(REPO, url="http://b2:8181")}
+    from saltext_venvbuild.core import arrange  # pylint: disable=import-outside-toplevel
+
+    jobs, _ = arrange.plan({"tgt1": {"app": cfg}}, {"tgt1": {"app": PLATFORM}})
+    return jobs[0]
+
+
+def _built(job, builder):
+    return {"ret": {"spec_id": job.spec_id, "platform": PLATFORM, "manifest_sha256": SHA,
+                    "comment": f"built on {builder}"}, "retcode": 0}
+
+
+@pytest.mark.parametrize("silence", [
+    {"failed": True},
+    {"ret": "Minion did not return. [Not connected]", "out": "no_return", "retcode": 1},
+])
+def test_build_moves_on_when_a_builder_does_not_answer(monkeypatch, arranged, silence):
+    answers = {"b1": silence, "b2": silence}
+    fake = FakeClient(answers)
+    monkeypatch.setattr(runner.salt.client, "LocalClient", fake)
+    first = [b for b, _ in runner.core_trust.ranked_builders(
+        f"app-{arranged.spec_id}", {"b1": dict(REPO), "b2": dict(REPO)}, PLATFORM)]
+    answers[first[1]] = _built(arranged, first[1])
+    ret = runner.build(tgt="tgt*", venv="app")
+    (build,) = ret["builds"]
+    assert "Error" not in ret, ret
+    assert build["builder"] == first[1] and build["result"] is True
+    assert build["failover"] == [f"{first[0]} did not answer"]
+    assert [call[0] for call in fake.calls] == first
+    assert sorted(build["targets"]) == ["tgt1", "tgt2"]  # one build for both
+
+
+def test_a_failed_build_is_reported_not_raised(monkeypatch, arranged):
+    failed = {"ret": "ERROR: venv app: building wheels ... exited 1", "retcode": 1}
+    monkeypatch.setattr(runner.salt.client, "LocalClient", FakeClient({"b1": failed, "b2": failed}))
+    ret = runner.build(tgt="tgt*", venv="app")
+    (build,) = ret["builds"]
+    assert build["result"] is False and "answered 'ERROR: venv app" in build["comment"]
+    assert "manifest_sha256" not in build
+    assert "1 of 1 builds failed" in ret["Error"]
+
+
+def test_build_test_mode_publishes_nothing(monkeypatch, arranged):
+    fake = FakeClient({})
+    monkeypatch.setattr(runner.salt.client, "LocalClient", fake)
+    ret = runner.build(tgt="tgt*", test=True)
+    assert [b["result"] for b in ret["builds"]] == [None]
+    assert fake.calls == []
