@@ -13,23 +13,13 @@ where the planted settings point, and the venv is what the pillar asked for.
 
 import os
 import pwd
-import stat
 import subprocess
 
 import pytest
 
+from snapshots import tree
+
 NOBODY = pwd.getpwnam("nobody")
-
-
-def tree(path):
-    """Every path under ``path`` with its kind, size and mode (links not followed)."""
-    out = {}
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            full = os.path.join(root, name)
-            st = os.lstat(full)
-            out[full] = (stat.S_IFMT(st.st_mode), st.st_size, stat.S_IMODE(st.st_mode))
-    return out
 
 
 def _marker_code(markers, name):

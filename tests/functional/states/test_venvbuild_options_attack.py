@@ -20,24 +20,14 @@ import copy
 import json
 import logging
 import os
-import stat
 import subprocess
 
 import pytest
 from saltfactories.utils.functional import Loaders
 
+from snapshots import tree
+
 SECRET = "s3cr3t-options-attack"
-
-
-def tree(path):
-    """Every path under ``path`` with its kind, size and mode (links not followed)."""
-    out = {}
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            full = os.path.join(root, name)
-            st = os.lstat(full)
-            out[full] = (stat.S_IFMT(st.st_mode), st.st_size, stat.S_IMODE(st.st_mode))
-    return out
 
 
 @pytest.fixture(scope="module")

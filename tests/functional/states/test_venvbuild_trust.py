@@ -26,23 +26,14 @@ from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core.fsutil import sha256_file
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.manifest import Pin
+from snapshots import files_holding
+from snapshots import tree
 
 SECRET = "s3cr3t-venvbuild"
 
 
 def venv(tmp_path, name="app"):
     return str(tmp_path / "venvs" / name)
-
-
-def tree(path):
-    """Every path under ``path`` with its kind, size and mode (links not followed)."""
-    out = {}
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            full = os.path.join(root, name)
-            st = os.lstat(full)
-            out[full] = (stat.S_IFMT(st.st_mode), st.st_size, stat.S_IMODE(st.st_mode))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -444,14 +435,7 @@ def test_credentials_in_a_requirement_url_reach_no_record(states, modules, loade
     shown = [str(r.raw) for r in (predicted, ret, again, absent)] + [str(status)]
     assert not any(SECRET in text for text in shown)
     state_dir = os.path.join(loaders.opts["cachedir"], "venvbuild")
-    for root in (os.path.join(state_dir, "logs"), str(tmp_path)):
-        for dirpath, _dirs, files in os.walk(root):
-            for name in files:
-                full = os.path.join(dirpath, name)
-                if os.path.islink(full) or name.endswith((".whl", ".so", ".pyc")):
-                    continue
-                with open(full, "rb") as handle:
-                    assert SECRET.encode() not in handle.read(), full
+    assert files_holding(SECRET, (os.path.join(state_dir, "logs"), str(tmp_path))) == []
 
 
 def test_credentials_are_hidden_everywhere(states, modules, loaders, tmp_path, built):
@@ -477,14 +461,7 @@ def test_credentials_are_hidden_everywhere(states, modules, loaders, tmp_path, b
              str(modules.venvbuild.venv_configs())]
     assert not any(SECRET in text for text in shown)
     state_dir = os.path.join(loaders.opts["cachedir"], "venvbuild")
-    for root in (state_dir, str(tmp_path)):
-        for dirpath, _dirs, files in os.walk(root):
-            for name in files:
-                full = os.path.join(dirpath, name)
-                if os.path.islink(full) or name.endswith((".whl", ".so", ".pyc")):
-                    continue
-                with open(full, "rb") as handle:
-                    assert SECRET.encode() not in handle.read(), full
+    assert files_holding(SECRET, (state_dir, str(tmp_path))) == []
     for name in os.listdir(os.path.join(state_dir, "logs")):
         if name.startswith(("build-", "install-")) and "-other-" not in name:  # not a test's file
             assert stat.S_IMODE(os.stat(os.path.join(state_dir, "logs", name)).st_mode) == 0o600
