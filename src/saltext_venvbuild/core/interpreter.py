@@ -15,6 +15,7 @@ import subprocess
 from typing import Any
 from typing import Callable
 
+from . import fsutil
 from . import runner
 from .errors import InterpreterError
 from .errors import VenvbuildError
@@ -66,7 +67,11 @@ def locate(python: str) -> str:
             )
         return os.path.abspath(python)
     # Only PATH's directories that no one but root can write: root must not run a
-    # "python3" another user put first on the caller's PATH.
+    # "python3" another user put first on the caller's PATH. (The usual case, a
+    # trusted first hit, checks one directory: this runs on every no-op too.)
+    found = shutil.which(python)
+    if found and fsutil.is_trusted_dir(os.path.dirname(found)):
+        return found
     search = runner.trusted_path(os.environ.get("PATH"))
     found = shutil.which(python, path=search)
     if not found:
