@@ -127,6 +127,25 @@ def is_trusted_dir(path: str) -> bool:
         return False
 
 
+def is_trusted_file(path: str) -> bool:
+    """True if ``path`` is a regular file only root (or venvbuild's user) can change,
+    in a trusted directory, reached (if a link) through a link of theirs."""
+    try:
+        if not is_trusted_dir(os.path.dirname(os.path.abspath(path))):
+            return False
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            if st.st_uid not in trusted_uids():
+                return False
+            real = os.path.realpath(path)
+            if not is_trusted_dir(os.path.dirname(real)):
+                return False
+            st = os.stat(real)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid in trusted_uids() and not st.st_mode & 0o022
+
+
 def ensure_dir(path: str, what: str, mode: int = 0o755, group: int | None = None, enforce: bool = True,
                no_links_below: str | None = None) -> str:
     """Make sure ``path`` is a trusted directory; create what is missing.

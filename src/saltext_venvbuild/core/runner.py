@@ -34,7 +34,9 @@ _GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 # What a tool inherits from the caller's environment (salt-minion's, or the
 # shell of whoever ran salt-call): nothing that picks sources, targets, caches,
 # configuration files or code to load (PIP_*, UV_*, PYTHON*, XDG_*, LD_*,
-# TMPDIR, HOME...). PATH is kept with its untrusted directories removed.
+# TMPDIR, HOME...). PATH is kept with its untrusted directories removed, and the
+# system's CA trust (SSL_CERT_FILE, SSL_CERT_DIR, which uv reads) only where it
+# names files and directories only root can change.
 INHERITED = frozenset(["PATH", "LANG", "LANGUAGE", "TZ", "http_proxy", "https_proxy", "no_proxy",
                        "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY"])
 INHERITED_PREFIXES = ("LC_",)
@@ -42,13 +44,20 @@ INHERITED_PREFIXES = ("LC_",)
 
 def inherited_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment a process venvbuild starts begins with: the part of ``environ``
-    (default ``os.environ``) in :data:`INHERITED`, PATH's trusted directories, and
-    ``HOME`` set to the effective user's home."""
+    (default ``os.environ``) in :data:`INHERITED`, PATH's trusted directories, a
+    trusted ``SSL_CERT_FILE``/``SSL_CERT_DIR``, and ``HOME`` set to the effective
+    user's home."""
     environ = os.environ if environ is None else environ
     env = {key: value for key, value in environ.items()
            if key in INHERITED or key.startswith(INHERITED_PREFIXES)}
     env["PATH"] = trusted_path(environ.get("PATH"))
     env["HOME"] = user_home()
+    if environ.get("SSL_CERT_FILE") and fsutil.is_trusted_file(environ["SSL_CERT_FILE"]):
+        env["SSL_CERT_FILE"] = environ["SSL_CERT_FILE"]
+    cert_dirs = [d for d in (environ.get("SSL_CERT_DIR") or "").split(os.pathsep)
+                 if d and os.path.isabs(d) and fsutil.is_trusted_dir(d)]
+    if cert_dirs:
+        env["SSL_CERT_DIR"] = os.pathsep.join(cert_dirs)
     return env
 
 

@@ -71,6 +71,24 @@ def test_environ_inherits_nothing_that_steers_a_tool(clean_environ, monkeypatch)
     assert env["https_proxy"] == "http://proxy:3128"
 
 
+def test_environ_inherits_the_ca_trust_only_root_can_change(clean_environ, monkeypatch, tmp_path):
+    """uv reads SSL_CERT_FILE/SSL_CERT_DIR: the system's (root's) CA trust passes, a
+    bundle or directory another user can change does not."""
+    certs = tmp_path / "certs"
+    certs.mkdir(mode=0o755)
+    bundle = certs / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    bundle.chmod(0o644)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setenv("SSL_CERT_DIR", os.pathsep.join([str(certs), "relative", str(tmp_path / "no")]))
+    env = tools.ToolSettings(tool="uv").environ()
+    assert (env["SSL_CERT_FILE"], env["SSL_CERT_DIR"]) == (str(bundle), str(certs))
+    bundle.chmod(0o666)  # others may write it
+    certs.chmod(0o777)
+    env = tools.ToolSettings(tool="uv").environ()
+    assert "SSL_CERT_FILE" not in env and "SSL_CERT_DIR" not in env
+
+
 def test_environ_caches_are_venvbuilds_own(clean_environ, monkeypatch):
     monkeypatch.setenv("PIP_CACHE_DIR", "/home/eve/cache")
     env = tools.ToolSettings(cache_dir="/var/cache/salt/minion/venvbuild/cache").environ()
