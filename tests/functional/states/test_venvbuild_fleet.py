@@ -235,21 +235,25 @@ def test_build_requirements_for_builds_without_isolation(states, loaders, tmp_pa
                if "venvbuild-builder.json" in files and "vbhelper" in
                open(os.path.join(root, "venvbuild-builder.json"), encoding="utf-8").read()]
     (ready,) = readies
-    before = os.stat(ready).st_ino
+    # A marker survives only as long as the environment does (an inode number can be reused)
+    marker = os.path.join(os.path.dirname(ready), "kept-marker")
+    with open(marker, "w", encoding="utf-8") as handle:
+        handle.write("x")
     kept = states.venvbuild.wheels_built(name="app", packages=["vbhelped"], wheels_rebuild=True,
                                          build_requirements_extra=["vbhelper"],
                                          default_build_args=["--no-build-isolation"],
                                          repo_path=base["repo_path"], build_args=base["build_args"],
                                          install_tool="uv")
     assert kept.result is True, kept.comment
-    assert os.stat(ready).st_ino == before, "wheels_rebuild alone recreated the builder environment"
+    assert os.path.exists(marker), "wheels_rebuild alone recreated the builder environment"
     recreated = states.venvbuild.wheels_built(name="app", packages=["vbhelped"], wheels_rebuild=True,
                                               rebuild=True, build_requirements_extra=["vbhelper"],
                                               default_build_args=["--no-build-isolation"],
                                               repo_path=base["repo_path"],
                                               build_args=base["build_args"], install_tool="uv")
     assert recreated.result is True, recreated.comment
-    assert os.stat(ready).st_ino != before, "wheels_rebuild with rebuild kept the environment"
+    assert not os.path.exists(marker), "wheels_rebuild with rebuild kept the environment"
+    assert os.path.exists(ready)
 
 
 # -- 6. the role's tools inside venvs -----------------------------------------------
