@@ -1,0 +1,1 @@
+"""Salt fileserver backends of saltext-venvbuild (``venvbuild``: the packaged formulas)."""
