@@ -1,7 +1,9 @@
 """Shared fixtures: offline package index, salt-factories settings.
 
 No test reaches a package index: the index variables of pip and uv point at a
-closed loopback port, and builds use ``--no-index --find-links <sdists>``.
+closed loopback port, and builds use ``--no-index --find-links <sdists>``. The exception: tests marked
+``network`` (a real service venv from the index), run only with
+``VENVBUILD_NETWORK_TESTS=1``.
 """
 
 import os
@@ -32,6 +34,17 @@ def pytest_sessionstart(session):
     plugin = session.config.pluginmanager.get_plugin("saltfactories-log-server")
     if plugin is not None:
         plugin.log_host = "127.0.0.1"
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests marked network reach the package index (pip's and uv's defaults):
+    # only when asked, as scripts/test does for its Salt 3008 run.
+    if os.environ.get("VENVBUILD_NETWORK_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="needs the package index: set VENVBUILD_NETWORK_TESTS=1")
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,6 +13,10 @@
                                                     services that watch their venv restart);
                                                     a list of SLS to apply instead
       venvbuild:orch:batch                          default: '25%'
+      venvbuild:orch:allow_local_builds             default: false; true lets more than 2
+                                                    targets build their own wheels (the
+                                                    runner refuses that otherwise, as the
+                                                    role does)
     Builders are matched by what the master controls (minion ids, pillar,
     nodegroups), as targets find them (docs/security.md).
 #}
@@ -52,6 +56,7 @@ venvbuild_build_for_targets:
     - name: venvbuild.build
     - tgt: {{ targets | json }}
     - tgt_type: {{ targets_type }}
+    - allow_local_builds: {{ orch.get('allow_local_builds', False) | json }}
     - require:
       - salt: venvbuild_build_wheels
 

@@ -162,3 +162,40 @@ def test_rollback_on_two_targets(master, salt_cli, minions, builder_id, target_i
         assert "switched to the kept version" in svc["comment"], svc
         assert os.path.realpath(svc_path(cluster_dir, target)) == second[target]
     no_local_builds(minions, target_ids)
+
+
+def test_more_than_two_targets_building_for_themselves_are_refused(master, salt_cli, minions,
+                                                                   builder_id, target_ids,
+                                                                   rogue_id, cluster_dir):
+    """The role's pre-flight check, on the master: both targets get a venv with no
+    builder (they would build it themselves), and the rogue minion's shared venv has
+    none either (it gets venvs.sls only). Three targets building for themselves are
+    refused, naming them; the builder's own venvs (it has no builder either) do not
+    count, as the targets' builder targeting names it. Nothing is built (test=True)."""
+    (cluster_dir / "pillar" / "groups.sls").write_text(
+        "venvbuild:\n  venvs:\n    solo:\n"
+        f"      path: {cluster_dir}/{{{{ grains['id'] }}}}/venvs/solo\n"
+        "      packages: [vbdep]\n      builder_target: null\n      wheel_build: true\n")
+    refresh_pillar(salt_cli)
+    assert salt_cli.run("mine.update", minion_tgt="tgt-*").returncode == 0
+    try:
+        local = {rogue_id, *target_ids}
+        refused = run_runner(master, "venvbuild.build", "tgt=*", "test=True")
+        assert refused.get("Error", "").startswith("refused: "), refused
+        assert "targets would build their wheels themselves, more than 2: " in refused["Error"]
+        assert all(minion in refused["Error"] for minion in local), refused["Error"]
+        assert local <= set(refused["local_builds"]) and builder_id not in refused["local_builds"]
+        assert refused["builds"] == []
+        allowed = run_runner(master, "venvbuild.build", "tgt=*", "test=True",
+                             "allow_local_builds=True")
+        assert not allowed.get("Error", "").startswith("refused"), allowed
+        assert local <= set(allowed["local_builds"])
+        assert allowed["builds"] and all(b["result"] is None for b in allowed["builds"]), allowed
+        # The fleet view reads the same pillars; the rogue publishes no venvbuild_venvs,
+        # so only the two targets are in it: not more than 2.
+        view = run_runner(master, "venvbuild.fleet")
+        assert set(target_ids) <= set(view["local_builds"]), view
+        assert builder_id not in view["local_builds"]
+    finally:
+        (cluster_dir / "pillar" / "groups.sls").write_text("{}\n")
+        refresh_pillar(salt_cli)

@@ -38,6 +38,7 @@ from .options import OPTIONS
 from .text import bad_character
 from .text import redact
 from .trust import MINE_ALIAS as REPO_ALIAS
+from .trust import allowed
 from .trust import targeting_warning
 
 FLEET_ALIAS = "venvbuild_venvs"  # the mine_functions alias of venvbuild.fleet_info
@@ -547,6 +548,26 @@ def pillar_scope(target_ids: Iterable[str],
     return BuilderScope(frozenset(verified), by_venv)
 
 
+def served_by(targets: Mapping[str, Mapping[str, VenvState]], repos: Mapping[str, RepoEntry],
+              scope: BuilderScope) -> Callable[[str, str, Mapping[str, Any]],
+                                               tuple[str | None, bool | None]]:
+    """Whether a builder serves a target's venv, as core/preflight.py's ``assess``
+    asks it: the venv's platform key (from the target's ``venvbuild_venvs``
+    entry; ``(None, None)`` without one) and whether one of the builders
+    ``scope`` gives that venv has a checked ``venvbuild_repo`` entry listing
+    that platform, and ``builder_platforms`` (the venv's checked options) lets it."""
+    def served(minion_id: str, venv_id: str, opts: Mapping[str, Any]) -> tuple[str | None, bool | None]:
+        state = (targets.get(minion_id) or {}).get(venv_id)
+        if state is None or state.platform is None:
+            return None, None
+        platform = state.platform
+        return platform, any(
+            builder in repos and platform in repos[builder].platforms
+            and allowed(builder, platform, opts.get("builder_platforms"))
+            for builder in sorted(scope.builders_of(minion_id, venv_id)))
+    return served
+
+
 # -- the view ----------------------------------------------------------------------------
 
 
@@ -556,10 +577,14 @@ def _repo_view(entry: RepoEntry) -> dict[str, Any]:
 
 
 def view(targets: Mapping[str, Mapping[str, VenvState]], repos: Mapping[str, RepoEntry],
-         scope: BuilderScope, problems: Iterable[Problem], notes: Iterable[str]) -> dict[str, Any]:
+         scope: BuilderScope, problems: Iterable[Problem], notes: Iterable[str],
+         preflight: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The fleet view of checked entries: per venv the minions, their specs, who
     drifts and who runs a manifest none of its builders publishes; the builders
-    ``scope`` names; the ``unverified`` ones; the problems and notes. Every
+    ``scope`` names; the ``unverified`` ones; the problems and notes; and the
+    pre-flight check (core/preflight.py), already shown: ``local_builds``
+    (who builds for itself), ``unserved`` (venvs nothing serves) and
+    ``preflight`` (why ``venvbuild.build`` would refuse, or None). Every
     string in it is shown with :func:`show` (``problems`` already are; ``notes``
     are plain text and shown here)."""
     venvs: dict[str, dict[str, Any]] = {}
@@ -590,11 +615,17 @@ def view(targets: Mapping[str, Mapping[str, VenvState]], repos: Mapping[str, Rep
     builders = {show_id(b): _repo_view(repos[b]) for b in ordered if b in scope.verified}
     unverified = {show_id(b): _repo_view(repos[b]) for b in ordered if b not in scope.verified}
     drifting = sorted({m for entry in venvs.values() for m in entry["drift"]})
+    preflight = preflight or {}
+    local = dict(preflight.get("local_builds") or {})
+    unserved = list(preflight.get("unserved") or [])
     return {
         "venvs": dict(sorted(venvs.items())),
         "builders": builders,
         "unverified": unverified,
         "malformed": malformed,
+        "local_builds": local,
+        "unserved": unserved,
+        "preflight": preflight.get("refusal"),
         "notes": [show(note, ERROR_LIMIT) for note in notes],
         "summary": {
             "minions": len(targets),
@@ -604,6 +635,8 @@ def view(targets: Mapping[str, Mapping[str, VenvState]], repos: Mapping[str, Rep
             "builders": len(builders),
             "unverified": len(unverified),
             "malformed": len(malformed),
+            "local_builds": len(local),
+            "unserved": len(unserved),
         },
     }
 

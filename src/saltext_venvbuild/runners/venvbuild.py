@@ -34,6 +34,7 @@ import salt.utils.minions
 from saltext_venvbuild.core import arrange as core_arrange
 from saltext_venvbuild.core import fleet as core_fleet
 from saltext_venvbuild.core import names
+from saltext_venvbuild.core import preflight as core_preflight
 from saltext_venvbuild.core import prune as core_prune
 from saltext_venvbuild.core import spec as core_spec
 from saltext_venvbuild.core import trust as core_trust
@@ -150,8 +151,14 @@ def fleet(tgt="*", tgt_type="glob", builders=None, builders_tgt_type="glob"):
     run which spec), ``drift`` (minions whose installed spec is not what their
     pillar wants, with why), ``unpublished`` (minions running, on a builder's
     word, a manifest none of their builders publishes any more). Then
-    ``builders``, ``unverified``, ``malformed``, ``notes`` (how builders were
-    chosen, what could not be read) and a ``summary``.
+    ``builders``, ``unverified``, ``malformed``; the role's pre-flight check
+    (as ``venvbuild.build`` makes it, from the targets' pillars; not with
+    ``builders=``): ``local_builds`` (the targets that build their wheels
+    themselves, per venv why), ``unserved`` (per target, a venv whose platform
+    no builder serves and that may not build for itself) and ``preflight``
+    (why ``venvbuild.build`` would refuse: more than 2 targets build for
+    themselves; else None); ``notes`` (how builders were chosen, what could
+    not be read) and a ``summary``.
 
     CLI Example:
 
@@ -171,12 +178,12 @@ def fleet(tgt="*", tgt_type="glob", builders=None, builders_tgt_type="glob"):
             builders = _check_target(builders, builders_tgt_type, "builders", "builders_tgt_type")
         targets, problems = core_fleet.read_venvs(_mine_get(tgt, FLEET_ALIAS, tgt_type))
         repos, repo_problems = core_fleet.read_repos(_mine_get("*", REPO_ALIAS, "glob"))
+        with_venvs = [minion_id for minion_id, venvs in targets.items() if venvs]
+        configs_of = _once(_venv_configs)
         if builders is not None:
             scope = core_fleet.explicit_scope(builders, builders_tgt_type, _builders_matching, notes)
         elif repos:
-            scope = core_fleet.pillar_scope(
-                [minion_id for minion_id, venvs in targets.items() if venvs],
-                _venv_configs, _builders_matching, notes)
+            scope = core_fleet.pillar_scope(with_venvs, configs_of, _builders_matching, notes)
         else:
             scope = core_fleet.BuilderScope(frozenset())
     except VenvbuildError as exc:
@@ -186,7 +193,48 @@ def fleet(tgt="*", tgt_type="glob", builders=None, builders_tgt_type="glob"):
                      f"the mine function venvbuild.fleet_info as {FLEET_ALIAS} and builders "
                      f"venvbuild.repo_info as {REPO_ALIAS} (mine_functions, docs/cluster.md), "
                      "then run salt '*' mine.update")
-    return core_fleet.view(targets, repos, scope, problems + repo_problems, notes)
+    preflight = None
+    if builders is None:
+        preflight = _fleet_preflight(with_venvs, configs_of, targets, repos, scope, notes)
+    elif with_venvs:
+        notes.append("who builds for itself (local_builds, unserved, preflight) is not assessed: "
+                     "with builders= the targets' pillars are not compiled")
+    return core_fleet.view(targets, repos, scope, problems + repo_problems, notes, preflight)
+
+
+def _once(venv_configs):
+    """``venv_configs`` compiling each minion's pillar at most once (its error too)."""
+    done = {}
+
+    def configs_of(minion_id):
+        if minion_id not in done:
+            try:
+                done[minion_id] = venv_configs(minion_id)
+            except VenvbuildError as exc:
+                done[minion_id] = exc
+        if isinstance(done[minion_id], VenvbuildError):
+            raise done[minion_id]
+        return done[minion_id]
+    return configs_of
+
+
+def _fleet_preflight(with_venvs, configs_of, targets, repos, scope, notes):
+    """The pre-flight check of the fleet view (core/preflight.py) from the targets'
+    pillars, builders named by the scope aside; a pillar the master cannot compile
+    is a note (the same one pillar_scope makes, once)."""
+    configs = {}
+    failed = []
+    for minion_id in with_venvs:
+        try:
+            configs[minion_id] = configs_of(minion_id)
+        except VenvbuildError as exc:
+            failed.append((minion_id, exc))
+    if not repos:  # pillar_scope, which notes them, did not run
+        for minion_id, exc in failed[:core_fleet.MAX_PROBLEMS]:
+            notes.append(f"who builds for itself on {minion_id} is unknown: {exc}")
+    result = core_preflight.assess(configs, core_fleet.served_by(targets, repos, scope),
+                                   scope.verified)
+    return result.as_view()
 
 
 # -- master-arranged builds -----------------------------------------------------------
@@ -265,11 +313,51 @@ def _jobs_for(targets, venv=None):
         except VenvbuildError as exc:
             problems.append({"minion": minion, "problem": str(exc)})
     jobs, more = core_arrange.plan(configs, _platforms(list(configs)), venv)
-    return jobs, problems + more
+    return configs, jobs, problems + more
+
+
+def _builder_ids(configs, builders, builders_tgt_type):
+    """The minions the master names as builders: those ``builders`` matches, or
+    those the builder targeting of the targets' pillars matches (each distinct
+    targeting resolved once, by the master's matching)."""
+    if builders is not None:
+        return set(_minions(builders, builders_tgt_type))
+    targetings = set()
+    for venvs in configs.values():
+        for cfg in venvs.values():
+            try:
+                found = core_fleet.targeting(cfg)
+            except VenvbuildError:
+                continue  # the planner reports a bad pillar entry
+            if found is not None:
+                targetings.add(found)
+    ids = set()
+    for found in sorted(targetings, key=lambda t: (t.tgt_type, t.target)):
+        ids.update(_minions(found.target, found.tgt_type))
+    return ids
+
+
+def _job_key(job):
+    return (job.spec_id, job.platform)
+
+
+def _preflight(configs, jobs, candidates, builder_ids, venv):
+    """Who would build for itself and which venvs nothing serves (core/preflight.py):
+    a venv from builders is served when its job has a builder serving its platform."""
+    by_venv = {(target, job.venv_id): job for job in jobs for target in job.targets}
+
+    def served(minion, venv_id, _opts):
+        job = by_venv.get((minion, venv_id))
+        found = candidates.get(_job_key(job)) if job is not None else None
+        if found is None:  # no job (the planner said why) or its builders are unknown
+            return None, None
+        return job.platform, bool(found)
+
+    return core_preflight.assess(configs, served, builder_ids, venv)
 
 
 def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (Salt's CLI)
-          builders_tgt_type="glob", test=False, timeout=30):
+          builders_tgt_type="glob", test=False, timeout=30, allow_local_builds=False):
     """
     Build what the targeted minions' own pillars ask for, on their builders.
 
@@ -295,10 +383,27 @@ def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (
         Seconds a builder has to answer before the next one is asked (default
         30); a build it is running extends the wait (Salt asks the builder
         whether the job still runs), up to its ``build_timeout``.
+    allow_local_builds
+        Go on even when more than 2 targets would build their wheels
+        themselves (default False; ``orch.venvbuild`` passes the pillar key
+        ``venvbuild:orch:allow_local_builds``).
+
+    First, the role's pre-flight check (core/preflight.py): a target builds
+    its own wheels when a venv of its pillar has no builder and no
+    ``repo_url``, or its builders serve no build of its platform and it has
+    ``build_fallback: true``. When more than 2 targets (builders aside) would,
+    the runner builds nothing and refuses, naming them, unless
+    ``allow_local_builds=True``: each would fetch and compile every source from
+    the package index and git servers, as the role refuses for more than 2
+    hosts without wheel building. A venv whose platform no builder serves and
+    that may not build for itself (``build_fallback: false``), or with no
+    builder, no ``repo_url`` and ``wheel_build: false``, is a problem named
+    per target.
 
     Returns ``builds`` (each spec: venv, spec id, platform, targets, builder,
-    result, comment) and ``problems``; a failed build or a problem adds an
-    ``Error`` key, so an orchestration's ``salt.runner`` step fails.
+    result, comment), ``problems`` and ``local_builds`` (the targets that build
+    for themselves, per venv why); a refusal, a failed build or a problem adds
+    an ``Error`` key, so an orchestration's ``salt.runner`` step fails.
 
     CLI Example:
 
@@ -306,33 +411,50 @@ def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (
 
         salt-run venvbuild.build
         salt-run venvbuild.build tgt='api*' venv=keystone test=True
+        salt-run venvbuild.build tgt='lab*' allow_local_builds=True
     """
     try:
+        allow = core_preflight.check_allow(allow_local_builds)
         tgt = _check_target(tgt, tgt_type, "tgt", "tgt_type")
         if builders is not None:
             builders = _check_target(builders, builders_tgt_type, "builders", "builders_tgt_type")
-        jobs, problems = _jobs_for(_minions(tgt, tgt_type), venv)
+        configs, jobs, problems = _jobs_for(_minions(tgt, tgt_type), venv)
+        builder_ids = _builder_ids(configs, builders, builders_tgt_type)
     except VenvbuildError as exc:
         return {"Error": str(exc), "builds": [], "problems": []}
+    # Every spec's builders first: whether the fleet may go on depends on them all.
+    candidates, finding = {}, {}
+    for job in jobs:
+        try:
+            candidates[_job_key(job)] = _candidates(job, builders, builders_tgt_type)
+        except VenvbuildError as exc:
+            finding[_job_key(job)] = str(exc)
+    preflight = _preflight(configs, jobs, candidates, builder_ids, venv)
+    problems = problems + preflight.unserved
+    refusal = preflight.refusal(allow)
+    if refusal:
+        return {"Error": f"refused: {refusal}", "builds": [], "problems": problems,
+                "local_builds": preflight.local_view()}
     builds = []
     for job in jobs:
         report = job.describe()
-        try:
-            candidates = _candidates(job, builders, builders_tgt_type)
-        except VenvbuildError as exc:
-            report.update(result=False, comment=f"finding its builders failed: {exc}")
-            builds.append(report)
-            continue
-        if not candidates:
-            report.update(result=False, comment=(
-                f"no builder serves platform {job.platform} (its venvbuild_repo mine entry "
-                "lists the platforms it builds for; builder_platforms may exclude it)"))
+        found = candidates.get(_job_key(job))
+        if found is None:
+            report.update(result=False, comment=f"finding its builders failed: {finding[_job_key(job)]}")
+        elif not found:
+            fallback = sorted(t for t in job.targets if job.venv_id in preflight.local.get(t, {}))
+            comment = (f"no builder serves platform {job.platform} (its venvbuild_repo mine entry "
+                       "lists the platforms it builds for; builder_platforms may exclude it)")
+            if fallback:
+                comment += f"; {', '.join(fallback)} build it themselves (build_fallback: true)"
+            # Only targets that may not build for themselves make it a failure (named in problems).
+            report.update(result=None if len(fallback) == len(job.targets) else False,
+                          comment=comment)
         elif test:
-            report.update(result=None, builder=candidates[0],
-                          comment=f"would be built on {candidates[0]}")
+            report.update(result=None, builder=found[0], comment=f"would be built on {found[0]}")
         else:
             tried = []
-            for builder in candidates:
+            for builder in found:
                 try:
                     answer = _publish(builder, job, timeout)
                 except _NoAnswer as exc:
@@ -352,10 +474,11 @@ def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (
             if tried:
                 report["failover"] = tried
         builds.append(report)
-    out = {"builds": builds, "problems": problems,
+    out = {"builds": builds, "problems": problems, "local_builds": preflight.local_view(),
            "summary": {"specs": len(builds),
                        "built": sum(1 for b in builds if b.get("result") is True),
-                       "failed": sum(1 for b in builds if b.get("result") is False)}}
+                       "failed": sum(1 for b in builds if b.get("result") is False),
+                       "local": len(preflight.hosts())}}
     if problems or out["summary"]["failed"]:
         out["Error"] = (f"{out['summary']['failed']} of {len(builds)} builds failed, "
                         f"{len(problems)} problems (see builds and problems)")
@@ -384,6 +507,13 @@ def request(venv_id, spec_id, platform):
         peer_run:
           '.*':
             - '^venvbuild\\.request$'
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        # on a target (venvbuild.install does this itself with request_build: true)
+        salt-call publish.runner venvbuild.request arg='[keystone, 3f9a1c0e2b7d4a65, debian-12-x86_64-cp311]'
     """
     caller = __opts__.get("id")
     answer = {"venv_id": venv_id, "spec_id": spec_id, "minion": caller}

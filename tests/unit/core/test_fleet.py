@@ -473,7 +473,8 @@ def test_specs_drift_and_summary():
     assert app["drift"]["tgt4"].endswith("characters]") and len(app["drift"]["tgt4"]) < 600
     assert view["summary"] == {"minions": 4, "venvs": 1, "current": 1,
                                "drifting": ["tgt2", "tgt3", "tgt4"], "builders": 1,
-                               "unverified": 0, "malformed": 0}
+                               "unverified": 0, "malformed": 0, "local_builds": 0, "unserved": 0}
+    assert (view["local_builds"], view["unserved"], view["preflight"]) == ({}, [], None)
 
 
 def test_credentials_in_a_builder_url_are_hidden():
@@ -533,3 +534,38 @@ def test_a_manifest_hash_that_is_no_sha256_names_its_manifest():
         f"sha256 of manifest '{key}' '\\x1b[2J' is not a sha256; dropped",
         "unknown key(s) 'extra' ignored",
     ]
+
+
+# -- the pre-flight check's inputs and output (core/preflight.py) ----------------------------
+
+ROCKY = "rocky-9-x86_64-cp39"
+
+
+def test_a_venv_is_served_by_its_own_verified_builders_of_its_platform():
+    targets, _ = fleet.read_venvs({
+        "t1": {"app": venv()},
+        "t2": {"app": venv(platform=ROCKY)},
+        "t3": {"app": venv(platform=None)},  # it could not compute its platform
+    })
+    repos, _ = fleet.read_repos({"b1": repo(), "rogue": repo(platforms=[ROCKY])})
+    served = fleet.served_by(targets, repos, fleet.BuilderScope(frozenset({"b1"})))
+    assert served("t1", "app", {}) == (PLATFORM, True)
+    assert served("t2", "app", {}) == (ROCKY, False)  # only an unverified entry lists it
+    assert served("t3", "app", {}) == (None, None)
+    assert served("t9", "app", {}) == (None, None)  # no entry in the mine
+    # builder_platforms (the venv's checked options) may exclude the one builder.
+    assert served("t1", "app", {"builder_platforms": {"b1": ["rocky-*"]}}) == (PLATFORM, False)
+    # The builders of that venv, not every verified one.
+    scope = fleet.BuilderScope(frozenset({"b1", "b2"}), {("t1", "app"): frozenset({"b2"})})
+    assert fleet.served_by(targets, repos, scope)("t1", "app", {}) == (PLATFORM, False)
+
+
+def test_the_view_shows_the_preflight_it_is_given():
+    given = {"local_builds": {"a": {"app": "why"}, "b": {"app": "why"}},
+             "unserved": [{"minion": "c", "venv": "app", "problem": "none serves it"}],
+             "refusal": "venvbuild.build would refuse: ..."}
+    targets, _ = fleet.read_venvs({"t1": {"app": venv()}})
+    view = fleet.view(targets, {}, fleet.BuilderScope(frozenset()), [], [], given)
+    assert view["local_builds"] == given["local_builds"] and view["unserved"] == given["unserved"]
+    assert view["preflight"] == given["refusal"]
+    assert (view["summary"]["local_builds"], view["summary"]["unserved"]) == (2, 1)

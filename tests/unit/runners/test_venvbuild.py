@@ -99,11 +99,13 @@ def test_builders_given_are_resolved_by_the_master_and_no_pillar_is_compiled(min
     assert list(view["builders"]) == ["bld"] and list(view["unverified"]) == ["rogue"]
 
 
-def test_no_builder_entry_compiles_no_pillar(mine, compiled):
+def test_no_builder_entry_compiles_each_pillar_once_for_the_preflight_only(mine, compiled):
     del mine["venvbuild_repo"]
     view = runner.fleet()
-    compiled.assert_not_called()
+    # No builder scope to find, but who builds for itself is read from the pillars.
+    assert sorted(call.args[0] for call in compiled.call_args_list) == ["tgt1", "tgt2"]
     assert view["builders"] == {} and view["summary"]["minions"] == 2
+    assert not any("unverified" in note for note in view["notes"])
 
 
 def test_a_pillar_the_master_cannot_compile_is_a_note(compiled):
@@ -294,3 +296,179 @@ def test_build_test_mode_publishes_nothing(monkeypatch, arranged):
     ret = runner.build(tgt="tgt*", test=True)
     assert [b["result"] for b in ret["builds"]] == [None]
     assert fake.calls == []
+
+
+# -- the role's pre-flight check (core/preflight.py) in venvbuild.build and the fleet view ----
+
+ROCKY = "rocky-9-x86_64-cp39"
+ALONE = {"packages": ["vbdep==1.0"]}  # no builder, no repo_url: the target builds it itself
+FROM_B = {"packages": ["vbdep==1.0"], "builder_target": "b1,b2", "builder_tgt_type": "list"}
+
+
+@pytest.fixture
+def fleet_of(monkeypatch, mine):
+    """``fleet_of({minion: {venv: options}}, platform)``: those targets' pillars as the
+    master compiles them, each venv installing for ``platform`` (their mine entries);
+    builders b1 and b2 serve PLATFORM. Returns the LocalClient fake (nothing answers)."""
+    fake = FakeClient({})
+    monkeypatch.setattr(runner.salt.client, "LocalClient", fake)
+
+    def make(configs, platform=PLATFORM):
+        full = {m: {v: dict(cfg, path=f"/opt/venvs/{v}") for v, cfg in venvs.items()}
+                for m, venvs in configs.items()}
+        monkeypatch.setattr(runner, "_venv_configs", lambda minion: full[minion])
+        groups = {"b1,b2": ["b1", "b2"], "bld": ["bld"]}
+        monkeypatch.setattr(runner, "_minions", lambda tgt, tgt_type: groups.get(tgt, sorted(full)))
+        mine["venvbuild_repo"] = {"b1": dict(REPO, url="http://b1:8181"),
+                                  "b2": dict(REPO, url="http://b2:8181")}
+        mine["venvbuild_venvs"] = {m: {v: dict(VENV, path=cfg["path"], platform=platform)
+                                       for v, cfg in venvs.items()} for m, venvs in full.items()}
+        return fake
+    return make
+
+
+@pytest.mark.parametrize("test", [False, True])
+def test_build_refuses_when_more_than_two_targets_build_for_themselves(fleet_of, test):
+    fake = fleet_of({"tgt1": {"tools": ALONE, "app": FROM_B}, "tgt2": {"tools": ALONE},
+                     "tgt3": {"tools": ALONE, "web": ALONE}})
+    ret = runner.build(test=test)
+    assert ret["Error"].startswith(
+        "refused: 3 targets would build their wheels themselves, more than 2: tgt1 (tools), "
+        "tgt2 (tools), tgt3 (tools, web). Each would fetch and compile every source")
+    assert "allow_local_builds=True" in ret["Error"]
+    assert ret["builds"] == [] and fake.calls == []  # nothing built, not even app from b1/b2
+    assert sorted(ret["local_builds"]) == ["tgt1", "tgt2", "tgt3"]
+    assert "wheel_build: true" in ret["local_builds"]["tgt3"]["web"]
+
+
+def test_allow_local_builds_lets_them_build(fleet_of):
+    fleet_of({f"tgt{n}": {"tools": ALONE} for n in range(1, 4)})
+    ret = runner.build(allow_local_builds=True)
+    assert "Error" not in ret, ret
+    assert sorted(ret["local_builds"]) == ["tgt1", "tgt2", "tgt3"]
+    assert ret["summary"] == {"specs": 0, "built": 0, "failed": 0, "local": 3}
+
+
+def test_two_targets_building_for_themselves_are_what_the_role_allows(fleet_of):
+    fleet_of({"tgt1": {"tools": ALONE}, "tgt2": {"tools": ALONE}, "tgt3": {"app": FROM_B}})
+    ret = runner.build(test=True)
+    assert "Error" not in ret, ret
+    assert [(b["result"], b["builder"] in ("b1", "b2")) for b in ret["builds"]] == [(None, True)]
+    assert ret["summary"]["local"] == 2
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"builders": "bld", "builders_tgt_type": "list"}])
+def test_the_builders_own_venvs_are_not_counted(fleet_of, kwargs):
+    """The builder's pillar has the venvs without a builder (it builds them): as the
+    targets' builder targeting (or builders=) names it, it is no target building for itself."""
+    builder_named = dict(FROM_B, builder_target="bld") if not kwargs else FROM_B
+    fleet_of({"bld": {"tools": ALONE}, "tgt1": {"tools": ALONE}, "tgt2": {"tools": ALONE},
+              "tgt3": {"app": builder_named}})
+    ret = runner.build(test=True, **kwargs)
+    assert not ret.get("Error", "").startswith("refused"), ret
+    assert sorted(ret["local_builds"]) == ["tgt1", "tgt2"]
+
+
+def test_no_builder_for_the_platform_is_named_per_target_that_may_not_build_itself(fleet_of):
+    fake = fleet_of({"tgt1": {"app": dict(FROM_B, build_fallback=True)}, "tgt2": {"app": FROM_B},
+                     "tgt3": {"app": FROM_B}}, platform=ROCKY)
+    ret = runner.build()
+    (build,) = ret["builds"]  # one spec, three targets
+    assert build["result"] is False
+    assert build["comment"].startswith(f"no builder serves platform {ROCKY} ")
+    assert build["comment"].endswith("; tgt1 build it themselves (build_fallback: true)")
+    assert [(p["minion"], p["venv"]) for p in ret["problems"]] == [("tgt2", "app"), ("tgt3", "app")]
+    assert all(p["problem"].startswith(f"no builder serves its platform {ROCKY} and it may not "
+                                       "build its wheels itself (build_fallback: false)")
+               for p in ret["problems"])
+    assert ret["Error"] == "1 of 1 builds failed, 2 problems (see builds and problems)"
+    assert list(ret["local_builds"]) == ["tgt1"] and fake.calls == []
+
+
+def test_build_fallback_on_more_than_two_targets_is_refused_and_allowed_on_purpose(fleet_of):
+    fleet_of({f"tgt{n}": {"app": dict(FROM_B, build_fallback=True)} for n in range(1, 4)},
+             platform=ROCKY)
+    ret = runner.build()
+    assert ret["Error"].startswith("refused: 3 targets would build their wheels themselves")
+    assert f"no builder serves its platform {ROCKY}" in ret["local_builds"]["tgt2"]["app"]
+    ret = runner.build(allow_local_builds=True)
+    (build,) = ret["builds"]
+    assert build["result"] is None and "Error" not in ret, ret  # its targets build it themselves
+    assert build["comment"].endswith("; tgt1, tgt2, tgt3 build it themselves (build_fallback: true)")
+
+
+def test_a_target_with_nothing_to_install_from_is_a_problem(fleet_of):
+    fleet_of({"tgt1": {"tools": dict(ALONE, wheel_build=False)},
+              "tgt2": {"tools": dict(ALONE, wheel_build=False, repo_url="https://mirror.example/r")}})
+    ret = runner.build(test=True)
+    assert [(p["minion"], p["venv"]) for p in ret["problems"]] == [("tgt1", "tools")]
+    assert "no repo_url and wheel_build: false" in ret["problems"][0]["problem"]
+    assert ret["local_builds"] == {} and "Error" in ret
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_allow_local_builds_must_be_a_boolean(fleet_of, value):
+    fleet_of({"tgt1": {"tools": ALONE}})
+    ret = runner.build(allow_local_builds=value)
+    assert ret["Error"].startswith("allow_local_builds ") and "must be True or False" in ret["Error"]
+    assert ret["builds"] == []
+
+
+def test_the_fleet_view_says_what_venvbuild_build_would_refuse(mine, compiled):
+    """No builder anywhere: every target builds its own wheels; the view compiles
+    the targets' pillars (once each) to say so."""
+    del mine["venvbuild_repo"]
+    mine["venvbuild_venvs"]["tgt3"] = {"app": VENV}
+    alone = {"venvbuild": {"venvs": {"app": {"path": "/opt/venvs/app"}}}}
+    compiled.side_effect = lambda minion_id: alone
+    view = runner.fleet()
+    assert sorted(call.args[0] for call in compiled.call_args_list) == ["tgt1", "tgt2", "tgt3"]
+    assert view["builders"] == {} and view["summary"]["minions"] == 3
+    assert sorted(view["local_builds"]) == ["tgt1", "tgt2", "tgt3"]
+    assert view["preflight"].startswith("venvbuild.build would refuse: 3 targets would build "
+                                        "their wheels themselves, more than 2: tgt1 (app)")
+    assert view["summary"]["local_builds"] == 3
+
+
+def test_the_fleet_view_names_venvs_no_builder_serves(mine, compiled):
+    mine["venvbuild_venvs"]["tgt2"] = {"app": dict(VENV, platform=ROCKY)}
+    view = runner.fleet()
+    # bld (named by the targets' pillars) serves tgt1's platform, not tgt2's.
+    assert view["unserved"] == [{"minion": "tgt2", "venv": "app",
+                                 "problem": view["unserved"][0]["problem"]}]
+    assert view["unserved"][0]["problem"].startswith(f"no builder serves its platform {ROCKY}")
+    assert view["local_builds"] == {} and view["preflight"] is None
+    # A pillar compiled once for both the builders' scope and the check.
+    assert sorted(call.args[0] for call in compiled.call_args_list) == ["tgt1", "tgt2"]
+
+
+def test_the_fleet_view_with_builders_given_compiles_no_pillar_and_says_so(compiled):
+    view = runner.fleet(builders="bld")
+    compiled.assert_not_called()
+    assert view["preflight"] is None and view["local_builds"] == {}
+    assert any(note.startswith("who builds for itself (local_builds, unserved, preflight) is not "
+                               "assessed") for note in view["notes"])
+
+
+def render_orch(pillar):
+    """states/orch/venvbuild.sls as Salt's Jinja renders it with the master's ``pillar``."""
+    import pathlib  # pylint: disable=import-outside-toplevel
+
+    import salt.config  # pylint: disable=import-outside-toplevel
+    import salt.utils.templates  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    sls = pathlib.Path(__file__).parents[3] / "states" / "orch" / "venvbuild.sls"
+    context = {"salt": {"pillar.get": lambda key, default=None: pillar.get(key, default)},
+               "opts": salt.config.DEFAULT_MINION_OPTS.copy(), "saltenv": "base"}
+    return yaml.safe_load(salt.utils.templates.render_jinja_tmpl(sls.read_text(), context))
+
+
+@pytest.mark.parametrize("orch, passed", [({}, False), ({"allow_local_builds": True}, True)])
+def test_the_orchestration_passes_the_masters_allow_local_builds_to_the_runner(orch, passed):
+    states = render_orch({"venvbuild": {"builder": {"target": "b1", "tgt_type": "list"},
+                                        "orch": orch}})
+    step = {key: value for item in states["venvbuild_build_for_targets"]["salt.runner"]
+            for key, value in item.items()}
+    assert step["name"] == "venvbuild.build"
+    assert step["allow_local_builds"] is passed
