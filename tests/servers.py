@@ -2,7 +2,7 @@
 
 ``serve(directory, host)`` is a context manager giving the base URL of a
 threaded server. ``misbehave`` maps a part of a path to a list of faults, used
-up one per request for a path containing it: ``500`` (an error status), ``reset`` (the
+up one per request for a path containing it: ``500`` or ``503`` (an error status), ``reset`` (the
 connection dropped before an answer), ``truncate`` (the full Content-Length
 announced, half the body sent), ``slow`` (nothing sent for ``slow_seconds``)
 and ``wrong`` (other bytes of the same length). ``hits`` counts requests per
@@ -62,8 +62,8 @@ class Server:
                 fault = server.fault(self.path)
                 if fault is None:
                     return super().do_GET()
-                if fault == "500":
-                    self.send_error(500, "venvbuild test: a server error")
+                if fault in ("500", "503"):
+                    self.send_error(int(fault), "venvbuild test: a server error")
                     return None
                 if fault == "reset":
                     self.close_connection = True

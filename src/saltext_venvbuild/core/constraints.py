@@ -2,10 +2,11 @@
 
 OpenStack's ``upper-constraints.txt`` is the everyday case. The builder reads
 the file (a URL with ``requests``, retried like every fetch, within
-``wait_timeout`` and at most ``MAX_BYTES``; a path from disk), accepts only
-comments, blank lines and requirements in it (no options, no nested includes:
-its content is input from the network), and hands pip a local copy. A file
-fetched by URL may hold version pins only (``name<op>version``, with
+``wait_timeout`` and at most ``MAX_BYTES``; a path or a ``file:`` URL from
+disk), accepts only comments, blank lines and requirements in it (no options,
+no nested includes: its content is input from the network), and hands pip a
+local copy. A file named by URL (``http(s)``, and ``file:`` as the role's
+users write it) may hold version pins only (``name<op>version``, with
 markers): no direct URL (``name @ https://...``), VCS URL or path, which would
 make pip fetch and build code from wherever the file says. The manifest
 records the file's sha256, so a build can be traced to the exact content it
@@ -35,6 +36,7 @@ from .errors import RepoError
 from .errors import SpecError
 from .errors import TrustError
 from .manifest import ConstraintFile
+from .spec import file_url_path
 from .spec import normalize_requirement
 from .spec import split_constraint_pin
 from .text import redact
@@ -97,13 +99,19 @@ def load(ref: str, http: Http | None = None) -> tuple[list[str], ConstraintFile]
     """``(lines, ConstraintFile)`` of the constraints file at ``ref`` (URL or path).
 
     A URL's ``#sha256=`` pin is checked on the bytes fetched, before they are
-    decoded or parsed (TrustError on another hash).
+    decoded or parsed (TrustError on another hash). What an ``http(s)`` or a
+    ``file:`` URL names may hold version pins only; a local path, the minion's
+    own file, may also hold direct references.
     """
-    if ref.startswith(("http://", "https://")):
-        if http is None:
-            raise RepoError(f"constraints file {redact(ref)}: no HTTP client to fetch it with")
+    scheme = urllib.parse.urlsplit(ref).scheme.lower()
+    if scheme in ("http", "https", "file"):
         url, pinned = split_constraint_pin(ref)
-        data = http.get_bytes(url, "constraints file", missing_ok=False, limit=MAX_BYTES)
+        if scheme == "file":
+            data = _read(file_url_path(url), redact(url))
+        elif http is None:
+            raise RepoError(f"constraints file {redact(ref)}: no HTTP client to fetch it with")
+        else:
+            data = http.get_bytes(url, "constraints file", missing_ok=False, limit=MAX_BYTES)
         digest = hashlib.sha256(data).hexdigest()
         if pinned is not None and digest != pinned:
             raise TrustError(
@@ -117,13 +125,7 @@ def load(ref: str, http: Http | None = None) -> tuple[list[str], ConstraintFile]
             raise RepoError(f"constraints file {redact(url)}: not UTF-8 text") from None
         lines = parse(text, url, pins_only=True)
     else:
-        try:
-            with open(ref, "rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
-        except OSError as exc:
-            raise SpecError(f"constraints file {ref}: cannot read it: {exc.strerror}") from None
-        if len(data) > MAX_BYTES:
-            raise SpecError(f"constraints file {ref}: larger than {MAX_BYTES} bytes")
+        data = _read(ref, ref)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -131,6 +133,18 @@ def load(ref: str, http: Http | None = None) -> tuple[list[str], ConstraintFile]
         lines = parse(text, ref)
         digest = hashlib.sha256(data).hexdigest()
     return lines, ConstraintFile(redact(ref), digest)
+
+
+def _read(path: str, shown: str) -> bytes:
+    """The bytes of a local constraints file, at most MAX_BYTES."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"constraints file {shown}: cannot read it: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise SpecError(f"constraints file {shown}: larger than {MAX_BYTES} bytes")
+    return data
 
 
 def warnings(refs: Iterable[str]) -> list[str]:

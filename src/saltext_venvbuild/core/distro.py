@@ -1,4 +1,8 @@
-"""Python modules that distro packages install, for ``symlink_pkgs``.
+"""Distro packages: the role's base lists, and the Python modules of ``symlink_pkgs``.
+
+The base lists are what the role installs on every host besides a venv's own
+lists (its ``vars/<os family>.yml``): :func:`base_packages` adds them to
+``build_pkgs`` and ``install_pkgs`` unless ``base_pkgs`` is false.
 
 Some libraries (apt's ``apt_pkg``, libvirt, rados) are tied to C libraries of
 the distribution and are used from its packages rather than from wheels. The
@@ -14,6 +18,27 @@ import re
 from typing import Iterable
 
 from .errors import SpecError
+
+# The role's _venv_build_base_distro_package_list and _venv_install_base_distro_package_list
+# (vars/debian.yml, vars/redhat.yml), by Salt's os_family grain. Another family has none.
+BASE_PACKAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Debian": {
+        "build": ("cmake", "g++", "python3-dev", "python3-packaging", "python3-pkgconfig",
+                  "python3-setuptools", "python3-venv"),
+        "install": ("python3-packaging", "python3-setuptools", "python3-venv"),
+    },
+    "RedHat": {
+        "build": ("autoconf", "cmake", "gcc", "gcc-c++", "python3-devel", "python3-packaging"),
+        "install": ("python3-packaging",),
+    },
+}
+
+
+def base_packages(os_family: str | None, kind: str) -> tuple[str, ...]:
+    """The role's base packages of ``kind`` (``build`` or ``install``) for the
+    ``os_family`` grain (``Debian`` covers Ubuntu, ``RedHat`` Rocky, Alma and
+    Fedora); none for another family."""
+    return BASE_PACKAGES.get(os_family or "", {}).get(kind, ())
 
 # Directories distro packages put Python 3 modules in; {v} is "3" or "3.X".
 _ROOTS = re.compile(

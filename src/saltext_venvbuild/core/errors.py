@@ -4,6 +4,11 @@
 class VenvbuildError(Exception):
     """Base class: the message is a sentence an operator can act on."""
 
+    #: The whole output of the process whose failure this is, credentials hidden
+    #: (runner.run sets it; the message carries only its tail): what tells a
+    #: passing network failure from a compile error (core/retry.py).
+    output: str = ""
+
 
 class SpecError(VenvbuildError):
     """Invalid input: a requirement, a path, an option."""

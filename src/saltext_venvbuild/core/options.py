@@ -20,6 +20,7 @@ import pwd
 from typing import Any
 from typing import Callable
 from typing import Collection
+from typing import Iterable
 from typing import Mapping
 from typing import Sequence
 
@@ -35,8 +36,10 @@ from .spec import INSTALL_TOOLS
 from .spec import PACKAGE_STATES
 from .spec import check_args
 from .spec import check_build_args
+from .spec import check_choice
 from .spec import check_env
 from .spec import check_venv_id
+from .spec import is_blank
 from .text import check_text
 from .text import redact
 from .trust import check_builder_platforms
@@ -76,6 +79,23 @@ def _positive_int(value: object, name: str) -> int:
     return value
 
 
+MAX_RETRIES = 20
+MAX_RETRY_DELAY = 300.0
+
+
+def _retries(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
+        raise SpecError(f"{name} {value!r}: must be a whole number from 0 to {MAX_RETRIES}")
+    return value
+
+
+def _retry_delay(value: object, name: str) -> float:
+    value = _seconds(value, name)
+    if value > MAX_RETRY_DELAY:
+        raise SpecError(f"{name} {value!r}: must be at most {MAX_RETRY_DELAY:.0f} seconds")
+    return value
+
+
 def _choice(choices: Sequence[str]) -> Callable[[Any, str], Any]:
     def check(value: Any, name: str) -> Any:
         if value not in choices:
@@ -85,15 +105,35 @@ def _choice(choices: Sequence[str]) -> Callable[[Any, str], Any]:
 
 
 def _string_list(value: object, name: str) -> list[str] | None:
-    """A list of strings (requirements are checked by the spec, which names each)."""
+    """A list of strings (requirements are checked by the spec, which names each);
+    empty entries (``''``, ``None``) are dropped, as the role's ``select()`` does."""
     if value is None:
         return None
     if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
         raise SpecError(f"{name} must be a list of strings, not {redact(repr(value))}")
+    value = [item for item in value if not is_blank(item)]
     for item in value:
         if not isinstance(item, str):
             raise SpecError(f"{name}: {redact(repr(item))} is not a string")
-    return list(value)
+    return value
+
+
+# The role's venv_pip_package_state values that have no equivalent here, and what does.
+ROLE_ONLY_PACKAGE_STATES = {
+    "absent": ("to remove packages, drop them from packages (the next venv is made "
+               "without them); to remove the venv, use the venvbuild.absent state"),
+    "forcereinstall": ("every change here installs every package into a fresh venv; to "
+                       "reinstall an unchanged venv now, set rebuild: true for one run"),
+}
+
+
+def _package_state(value: object, name: str) -> str:
+    """``package_state``: present or latest; the role's absent and forcereinstall are
+    refused with what to do instead."""
+    if isinstance(value, str) and value in ROLE_ONLY_PACKAGE_STATES:
+        raise SpecError(f"{name} {value!r}: must be one of {', '.join(PACKAGE_STATES)}; the "
+                        f"role's {value!r} has no equivalent here: {ROLE_ONLY_PACKAGE_STATES[value]}")
+    return str(check_choice(value, PACKAGE_STATES, name))
 
 
 def _args(value: object, name: str) -> tuple[str, ...]:
@@ -173,6 +213,7 @@ def check_package_names(value: object, name: str) -> list[str]:
         return []
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise SpecError(f"{name} must be a list of package names, not {value!r}")
+    value = [item for item in value if not is_blank(item)]  # the role's ternary('') entries
     for item in value:
         if not isinstance(item, str) or not names.DISTRO_PACKAGE.fullmatch(item):
             raise SpecError(f"{name}: {item!r} is not a distro package name")
@@ -271,8 +312,8 @@ TABLE = (
          "``pip`` (default) or ``uv``: creates and installs venvs, provisions the builder environment."),
     _opt("seed_tools", False, _bool, True,
          "Put the role's tools into the venv: pip (and uv with ``install_tool: uv``) and ``build_requirements``, built by the builder and installed from the manifest."),
-    _opt("package_state", "present", _choice(PACKAGE_STATES), True,
-         "``present`` (default): build a spec once; ``latest``: resolve again (and upgrade the builder environment) on every run."),
+    _opt("package_state", "present", _package_state, True,
+         "``present`` (default): build a spec once; ``latest``: resolve again (and upgrade the builder environment) on every run, ``test=True`` included. The role's ``absent`` and ``forcereinstall`` are refused, naming what does their work here."),
     # Building.
     _opt("build_args", None, _args, True,
          "List of extra arguments for ``pip wheel``, e.g. ``[--no-index, --find-links, /srv/sdists]``; only the options listed in docs/usage.md (\"Allowed options and variables\") are accepted."),
@@ -286,12 +327,18 @@ TABLE = (
          "More builder environment requirements (the role's ``venv_build_requirements_extra``), e.g. ``[Cython]``."),
     _opt("build_timeout", 3600, _positive_seconds, True,
          "Seconds a build (or the builder environment's set-up) may run before it is stopped with all it started (default 3600)."),
+    _opt("retries", 5, _retries, True,
+         "How many times a build (``pip wheel``, the builder environment's set-up) or a distro package install is tried again after a failure with a passing cause (the network, the package manager's lock; never a compile error), as the role's ``retries: 5`` (default 5; 0 to 20)."),
+    _opt("retry_delay", 2, _retry_delay, True,
+         "Seconds before the first retry, doubled after each (default 2, the role's ``delay: 2``; at most 300)."),
     _opt("wheels_rebuild", False, _bool, True,
          "Build the wheels again ignoring pip's caches; with ``rebuild`` also recreate the builder environment."),
     _opt("rebuild", False, _bool, True,
          "Install a fresh venv even if the installed one is current."),
     _opt("build_pkgs", None, check_package_names, True,
-         "Distro packages needed to build the wheels, installed through Salt's ``pkg`` before a build."),
+         "Distro packages needed to build the wheels, installed through Salt's ``pkg`` before a build (and on every run of a minion that builds for itself), with the base packages unless ``base_pkgs`` is false."),
+    _opt("base_pkgs", True, _bool, True,
+         "Add the role's base packages of the OS family (Debian, RedHat) to ``build_pkgs`` and ``install_pkgs``, as the role does (default ``True``; ``False``: only the venv's own)."),
     _opt("pkgs_state", "present", _choice(PACKAGE_STATES), True,
          "``present`` (default) or ``latest`` for ``build_pkgs`` and ``install_pkgs``."),
     _opt("pkgs_cache_valid_time", 600, _seconds, True,
@@ -306,11 +353,11 @@ TABLE = (
     _opt("repo_group", None, _group, True,
          "A group that may read what a build publishes (directories ``0750``, files ``0640``); it never writes the repo."),
     _opt("pip_noconf", False, _bool, True,
-         "Ignore pip's configuration files (the role's ``venv_pip_upgrade_noconf``)."),
+         "Ignore pip's configuration files while pip and the build requirements are installed into the builder environment (the role's ``venv_pip_upgrade_noconf``, which covers its tool upgrade only); builds and installs still read them."),
     _opt("uv_bin", None, _abs_path, True,
          "Path of the uv binary, when it is neither on PATH nor beside Salt."),
     _opt("ca_bundle", None, _readable_file, True,
-         "CA bundle for HTTPS repos and indexes: manifest, wheel and constraints fetches, pip and uv."),
+         "CA bundle for HTTPS repos and indexes: manifest, wheel and constraints fetches, pip and uv (default: the system's CA store)."),
     # Where a target's wheels come from.
     _opt("repo_url", None, _repo_url, False,
          "Install from the repo served at this URL (the role's ``openstack_repo_url``); with ``builder`` or ``builder_target`` too, the builder's mine entry still vouches for the manifest."),
@@ -325,7 +372,7 @@ TABLE = (
     _opt("builder_platforms", None, check_builder_platforms, False,
          "``{builder id glob: [platform key globs]}``: which builders may serve which platforms (the master's word; default: any matched builder)."),
     _opt("wheel_build", True, _bool, False,
-         "``True`` (default): with no builder configured, build on this minion. ``False``: never build here; fail without a builder or ``repo_url``."),
+         "``True`` (default): with no builder configured, build on this minion. ``False``: never build here; fail without a builder or ``repo_url``. The role's ``venv_wheel_build_enable: false`` (build on the target itself) is ``builder_target: null`` and ``builder: null`` here (docs/mapping.md)."),
     _opt("build_fallback", False, _bool, False,
          "Build on this minion when builders are configured but none serves its platform (default ``False``: fail, as the role does)."),
     _opt("wait_timeout", 300, _seconds, False,
@@ -344,7 +391,7 @@ TABLE = (
     _opt("adopt_existing", False, _bool, False,
          "A directory that is not a venv (or a foreign symlink) at the venv's path is moved aside (kept, never pruned) instead of refused. A venv made by other means is always moved aside and kept."),
     _opt("install_pkgs", None, check_package_names, False,
-         "Distro packages the venv needs at run time, installed through ``pkg``."),
+         "Distro packages the venv needs at run time, with the base packages unless ``base_pkgs`` is false, installed through ``pkg`` and ensured on every run (files only while the package database is unchanged)."),
     _opt("symlink_pkgs", None, check_package_names, False,
          "Distro packages whose Python modules are linked into the venv (found with ``pkg.file_list``; top-level entries of site-/dist-packages only)."),
     _opt("facts_when_changed", None, check_facts, False,
@@ -367,6 +414,46 @@ def parameter_docs(names: Collection[str] | None = None, indent: int = 4) -> str
                    if names is None or option.name in names)
 
 
+OPTIONS_HINT = "salt-call sys.state_doc venvbuild.installed and docs/usage.md list the options"
+
+
+def _shown_key(key: object) -> str:
+    """A key for a message: quoted, escaped and cut (it may be long or hostile)."""
+    shown = repr(key)
+    return shown if len(shown) <= 60 else f"{shown[:57]}..."
+
+
+def unknown_keys(keys: Iterable[object], known: Collection[str], where: str, what: str = "key",
+                 hint: str | None = None, instead: Mapping[str, str] | None = None) -> list[str]:
+    """One sentence per key of ``keys`` that is not in ``known``, sorted, each naming
+    ``where`` and the key and suggesting the closest match (``difflib``): ``pillar
+    venvbuild:defaults: unknown key 'pakages'; did you mean 'packages'?``.
+
+    Without a close match the sentence lists ``known`` (up to twelve names) or says
+    ``hint`` (default: where the options are listed). ``instead`` maps a key to what
+    to say in place of a guess (``path`` in ``defaults`` is a venv's own key)."""
+    unknown = sorted((key for key in keys if key not in known), key=_shown_key)
+    if not unknown:
+        return []
+    import difflib  # noqa: PLC0415  (only on an error: a no-op run never imports it)
+
+    names = sorted(str(name) for name in known)
+    problems = []
+    for key in unknown:
+        head = f"{where}: unknown {what} {_shown_key(key)}"
+        close = difflib.get_close_matches(key, names, n=1) if isinstance(key, str) else []
+        if instead and isinstance(key, str) and key in instead:
+            tail = instead[key]
+        elif close:
+            tail = f"did you mean {close[0]!r}?"
+        elif hint is None and len(names) <= 12:
+            tail = f"the known {what}s are {', '.join(names)}"
+        else:
+            tail = hint or OPTIONS_HINT
+        problems.append(f"{head}; {tail}")
+    return problems
+
+
 def validate(values: Mapping[str, Any], config_repo_path: str = DEFAULT_REPO_PATH) -> dict[str, Any]:
     """Check and default every option of ``values`` (unknown keys are refused).
 
@@ -374,12 +461,10 @@ def validate(values: Mapping[str, Any], config_repo_path: str = DEFAULT_REPO_PAT
     None takes the default. ``config_repo_path`` is the repo path from the
     minion's configuration, the default of ``repo_path``.
     """
-    unknown = sorted(k for k in values if not str(k).startswith("__") and k not in OPTIONS)
-    if unknown:
-        raise SpecError(
-            f"venvbuild: unknown argument(s) {', '.join(map(str, unknown))}; "
-            f"known ones are {', '.join(sorted(OPTIONS))}"
-        )
+    problems = unknown_keys((k for k in values if not str(k).startswith("__")), OPTIONS,
+                            "venvbuild", "argument")
+    if problems:
+        raise SpecError("\n".join(problems))
     opts: dict[str, Any] = {}
     for option in TABLE:
         value = values.get(option.name)

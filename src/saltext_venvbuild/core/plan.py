@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Collection
 from typing import Iterable
+from typing import Mapping
 
 from .manifest import diff_versions
 from .stamp import python_record
@@ -45,6 +46,23 @@ class Wants:
     symlink_pkgs: tuple[str, ...] = ()
     install_pkgs: tuple[str, ...] = ()  # symlinked packages are ensured too
     rebuild: bool = False
+
+
+# A predicted manifest's sha256: known once the build has published it.
+NEW_MANIFEST = "a new manifest (its sha256 is known once built)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    """What a resolution predicts a build publishes (``test=True`` with ``package_state:
+    latest``): the versions it pins; stands for the manifest in :func:`changes`."""
+
+    pins: Mapping[str, str]
+    sha256: str = NEW_MANIFEST
+
+    def versions(self) -> dict[str, str]:
+        """``{name: version}`` the build would pin."""
+        return dict(self.pins)
 
 
 def _same(stamp_value: Iterable[str] | None, wanted: Iterable[str] | None) -> bool:
@@ -81,12 +99,12 @@ def _list_diff(old: Collection[str], new: Collection[str]) -> dict[str, list[str
     return out
 
 
-def changes(found: Found, wants: Wants, manifest: Manifest | None = None) -> dict[str, Any]:
+def changes(found: Found, wants: Wants, manifest: Manifest | Resolved | None = None) -> dict[str, Any]:
     """The ``changes`` dict of installing ``wants`` over what was ``found``.
 
     ``packages`` (installed versions) is present only when the manifest is
-    known; before a first build the pins are not, and only the requested
-    ``requirements`` can be compared. A venv whose ``bin/python`` is gone is
+    known (or a resolution predicts it, :class:`Resolved`); before a first build
+    the pins are not, and only the requested ``requirements`` can be compared. A venv whose ``bin/python`` is gone is
     repaired; one venvbuild did not make is moved aside (``existing``).
     """
     stamp, spec = found.stamp, wants.spec

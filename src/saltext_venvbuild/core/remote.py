@@ -61,6 +61,7 @@ from typing import Iterator
 from typing import Literal
 from typing import overload
 
+from . import certs
 from . import fsutil
 from .errors import RepoError
 from .errors import TrustError
@@ -152,7 +153,11 @@ class Http:
     def __init__(self, ca_bundle: str | None = None, deadline: float | None = None, clock: _Clock = time,
                  session: requests.Session | None = None, wheel_seconds: float = WHEEL_SECONDS,
                  wheel_rate: float = WHEEL_RATE) -> None:
-        self.verify: str | bool = ca_bundle if ca_bundle else True
+        # ca_bundle, else the system's CA store (as pip and uv use), else requests'
+        # default (certifi's bundle). A path also keeps requests from taking
+        # REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE from the caller's environment.
+        self.ca_bundle = ca_bundle
+        self.verify: str | bool = ca_bundle or certs.system_ca() or True
         self.clock = clock
         self.deadline = deadline  # clock.monotonic() value, or None: TEXT_SECONDS per fetch
         self.wait_seconds = None if deadline is None else max(0.0, deadline - clock.monotonic())
@@ -246,9 +251,13 @@ class Http:
             resp = self.session.get(url, timeout=self._timeout(limit), verify=self.verify,
                                     stream=True, headers={"Accept-Encoding": "identity"})
         except _requests().exceptions.SSLError as exc:
+            against = (f"ca_bundle {self.ca_bundle}" if self.ca_bundle else
+                       f"the system's CA store {self.verify}" if isinstance(self.verify, str) else
+                       "certifi's CA bundle (this system has no CA store only root can change)")
             raise RepoError(
-                f"{redact(url)}: TLS verification failed ({redact(str(exc))}); set ca_bundle to "
-                "the CA that signed the repo's certificate (Python 3.13 also needs keyUsage "
+                f"{redact(url)}: TLS verification failed ({redact(str(exc))}) against "
+                f"{against}; add the CA that signed the repo's certificate to the "
+                "system's CA store or set ca_bundle to it (Python 3.13 also needs keyUsage "
                 "in that CA)"
             ) from None
         # Through a SOCKS proxy the connection was not made by the tracked pools.

@@ -23,7 +23,9 @@ import time
 from typing import Mapping
 from typing import Sequence
 
+from . import certs
 from . import fsutil
+from .errors import VenvbuildError
 from .text import redact
 from .text import redact_args
 
@@ -52,10 +54,9 @@ def inherited_environ(environ: Mapping[str, str] | None = None) -> dict[str, str
            if key in INHERITED or key.startswith(INHERITED_PREFIXES)}
     env["PATH"] = trusted_path(environ.get("PATH"))
     env["HOME"] = user_home()
-    if environ.get("SSL_CERT_FILE") and fsutil.is_trusted_file(environ["SSL_CERT_FILE"]):
-        env["SSL_CERT_FILE"] = environ["SSL_CERT_FILE"]
-    cert_dirs = [d for d in (environ.get("SSL_CERT_DIR") or "").split(os.pathsep)
-                 if d and os.path.isabs(d) and fsutil.is_trusted_dir(d)]
+    cert_file, cert_dirs = certs.trusted_cert_file(environ), certs.trusted_cert_dirs(environ)
+    if cert_file:
+        env["SSL_CERT_FILE"] = cert_file
     if cert_dirs:
         env["SSL_CERT_DIR"] = os.pathsep.join(cert_dirs)
     return env
@@ -168,8 +169,11 @@ def run(command: Command, error: type[Exception], what: str, log_path: str | Non
             f"{'; raise ' + command.timeout_option + ' if it needs longer' if command.timeout_option else ''}"
         )
     if proc.returncode != 0:
-        raise error(
+        failure = error(
             f"{what}: {os.path.basename(argv[0])} exited {proc.returncode}{where}; "
             f"last output:\n{tail(output)}"
         )
+        if isinstance(failure, VenvbuildError):
+            failure.output = redact(output)  # for core/retry.py, which reads all of it
+        raise failure
     return output

@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import pathlib
 import posixpath
 import re
+import shlex
 import typing
 import urllib.parse
 from typing import TYPE_CHECKING
@@ -40,6 +42,8 @@ DEFAULT_BUILD_REQUIREMENTS = ("pbr", "setuptools", "wheel")
 
 # pip's legacy VCS form: git+https://host/repo@ref#egg=name
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+# A bare sdist or wheel by URL, as pip takes one in place of a requirement.
+_ARCHIVE_URL = re.compile(r"^(?:https?|file):", re.IGNORECASE)
 # The role's constraint-file entries: "--constraint URL", "-c PATH", "-c=URL".
 _CONSTRAINT_FILE = re.compile(r"^(?:-c|--constraint)(?: +|=)(?P<ref>\S+)$")
 # The one fragment a constraints URL may carry: the sha256 its content must have
@@ -93,6 +97,8 @@ def normalize_requirement(text: object, what: str = "package") -> str:
         )
     if stripped.startswith(_VCS_PREFIXES):
         stripped = _vcs_to_pep508(stripped, what)
+    elif stripped.startswith(("/", ".", "~")) or _ARCHIVE_URL.match(stripped):
+        stripped = _archive_to_pep508(stripped, what)
     try:
         req = _packaging().Requirement(stripped)
     except _packaging().InvalidRequirement as exc:
@@ -114,20 +120,25 @@ def normalize_constraint(text: object, what: str = "constraint") -> str:
 
 
 def check_constraint_ref(ref: str, what: str = "constraint") -> str:
-    """An ``http(s)`` URL or an absolute local path of a constraints file.
+    """An ``http(s)`` URL, a ``file:`` URL or an absolute local path of a constraints file.
 
     A URL may end in ``#sha256=<64 hex digits>``: the sha256 the file's content
     must have (written in lower case). The pin is part of the reference, so of
     the spec id; it is stripped before fetching (:func:`split_constraint_pin`).
-    A local path takes no fragment: a ``#`` there is refused.
+    A ``file:`` URL (which the role's pip accepts) names a file on this minion,
+    normalized to ``file:///<path>``; it is read like a URL's content, version
+    pins only (:mod:`constraints`). A local path takes no fragment: a ``#``
+    there is refused.
     """
     check_text(ref, what)
     parsed = urllib.parse.urlsplit(ref)
-    if parsed.scheme in ("http", "https"):
-        if not parsed.hostname:
+    if parsed.scheme in ("http", "https", "file"):
+        url, sep, fragment = ref.partition("#")
+        if parsed.scheme == "file":
+            url = _check_file_url(url, ref, what)
+        elif not parsed.hostname:
             raise SpecError(f"{what} {redact(ref)!r}: the URL has no host")
-        if "#" in ref:
-            url, _, fragment = ref.partition("#")
+        if sep:
             pinned = _SHA256_FRAGMENT.fullmatch(fragment)
             if not pinned:
                 raise SpecError(
@@ -135,7 +146,7 @@ def check_constraint_ref(ref: str, what: str = "constraint") -> str:
                     "the sha256 its content must have, '#sha256=<64 hex digits>'"
                 )
             return f"{url}#sha256={pinned.group('sha').lower()}"
-        return ref
+        return url
     if "#" in ref and posixpath.isabs(ref):
         raise SpecError(
             f"{what} -c {ref!r}: a local constraints file takes no '#' fragment (a '#sha256=' "
@@ -143,11 +154,30 @@ def check_constraint_ref(ref: str, what: str = "constraint") -> str:
         )
     if parsed.scheme or not posixpath.isabs(ref) or ".." in ref.split("/"):
         raise SpecError(
-            f"{what} -c {redact(ref)!r}: a constraints file must be an http(s) URL or an "
-            "absolute path without '..', e.g. '-c https://releases.openstack.org/constraints/"
+            f"{what} -c {redact(ref)!r}: a constraints file must be an http(s) URL, a file: URL "
+            "or an absolute path without '..', e.g. '-c https://releases.openstack.org/constraints/"
             "upper/2025.2' or '-c /etc/venvbuild/upper-constraints.txt'"
         )
     return posixpath.normpath(ref)
+
+
+def _check_file_url(url: str, ref: str, what: str) -> str:
+    """A ``file:`` constraints URL (without its fragment) as ``file:///<path>``."""
+    parts = urllib.parse.urlsplit(url)
+    path = file_url_path(url)
+    if (parts.netloc not in ("", "localhost") or parts.query or not posixpath.isabs(path)
+            or ".." in path.split("/")):
+        raise SpecError(
+            f"{what} -c {redact(ref)!r}: a file: URL must name an absolute path on this minion, "
+            "without a host, a query or '..', e.g. '-c file:///etc/venvbuild/upper-constraints.txt'"
+        )
+    check_text(path, what)  # what a percent-encoded path decodes to
+    return "file://" + urllib.parse.quote(posixpath.normpath(path))
+
+
+def file_url_path(url: str) -> str:
+    """The local path a ``file:`` URL names (percent-decoded)."""
+    return urllib.parse.unquote(urllib.parse.urlsplit(url).path)
 
 
 def constraint_file_ref(entry: str) -> str | None:
@@ -179,6 +209,51 @@ def _vcs_to_pep508(text: str, what: str) -> str:
         )
     rest = "&".join(p for p in params if not p.startswith("egg="))
     return f"{eggs[0]} @ {url}{'#' + rest if rest else ''}"
+
+
+def _archive_to_pep508(text: str, what: str) -> str:
+    """A bare sdist or wheel, as pip takes one in a package list (an absolute path, an
+    ``http(s)://`` or ``file:`` URL), as ``name @ URL``: the direct reference pip
+    builds the same way, checked and recorded like one. The name comes from the
+    file name (``<name>-<version>.tar.gz`` or ``.zip``, a wheel's name), or from an
+    ``#egg=`` fragment; a path becomes a ``file://`` URL."""
+    shown = redact(text)
+    if not _ARCHIVE_URL.match(text):  # a path
+        if not posixpath.isabs(text) or ".." in text.split("/"):
+            raise SpecError(
+                f"{what} {shown!r}: a path to an sdist or wheel must be absolute, without "
+                "'..', e.g. '/srv/sdists/foo-1.0.tar.gz'"
+            )
+        path, url = text, pathlib.PurePosixPath(posixpath.normpath(text)).as_uri()
+    else:
+        parts = urllib.parse.urlsplit(text)
+        if any(p.startswith("egg=") for p in parts.fragment.split("&")):
+            return _vcs_to_pep508(text, what)
+        path, url = urllib.parse.unquote(parts.path), text
+        if parts.scheme.lower() == "file" and (
+                parts.netloc not in ("", "localhost") or not posixpath.isabs(path)
+                or ".." in path.split("/")):
+            raise SpecError(
+                f"{what} {shown!r}: a file: URL must name an absolute path on this minion, "
+                "without '..' or a host, e.g. 'file:///srv/sdists/foo-1.0.tar.gz'"
+            )
+        check_text(path, what)  # what a percent-encoded path decodes to
+    return f"{_archive_name(posixpath.basename(path), shown, what)} @ {url}"
+
+
+def _archive_name(filename: str, shown: str, what: str) -> str:
+    """The project name in an sdist's or a wheel's file name."""
+    from packaging import utils  # noqa: PLC0415  (see _packaging)
+
+    try:
+        if filename.endswith(".whl"):
+            return str(utils.parse_wheel_filename(filename)[0])
+        return str(utils.parse_sdist_filename(filename)[0])
+    except (utils.InvalidSdistFilename, utils.InvalidWheelFilename):
+        raise SpecError(
+            f"{what} {shown!r}: no package name in its file name {filename[:80]!r} (an sdist "
+            "'<name>-<version>.tar.gz' or '.zip', or a wheel); write it as 'name @ <URL>'"
+        ) from None
 
 
 def _packaging() -> Any:
@@ -214,37 +289,49 @@ def _render(req: Requirement) -> str:
 
 
 def normalize_requirements(items: Iterable[object] | None, what: str = "package") -> tuple[str, ...]:
-    """Normalize a list of requirements: canonical, de-duplicated, sorted."""
+    """Normalize a list of requirements: canonical, de-duplicated, sorted; empty
+    entries dropped (:func:`is_blank`)."""
     return tuple(sorted({normalize_requirement(item, what) for item in _as_list(items, what)}))
 
 
 def normalize_constraints(items: Iterable[object] | None, what: str = "constraint") -> tuple[str, ...]:
     """Normalize a list of constraints (requirements and ``-c`` files): canonical,
-    de-duplicated, sorted."""
+    de-duplicated, sorted; empty entries dropped (:func:`is_blank`)."""
     return tuple(sorted({normalize_constraint(item, what) for item in _as_list(items, what)}))
 
 
+def is_blank(item: object) -> bool:
+    """An empty entry of a list: None, or a string of whitespace only. Dropped from
+    package, constraint and distro package lists, as the role's ``select()`` drops
+    them (OpenStack-Ansible's templates write ``''`` through ``ternary``)."""
+    return item is None or (isinstance(item, str) and not item.strip())
+
+
 def _as_list(items: Any, what: str) -> list[Any]:
+    """``items`` as a list without its empty entries (:func:`is_blank`)."""
     if items is None:
         return []
     if isinstance(items, (str, bytes, dict)) or not hasattr(items, "__iter__"):
         raise SpecError(f"{what}s must be a list of strings, not {redact(repr(items))}")
-    return list(items)
+    return [item for item in items if not is_blank(item)]
 
 
 def check_args(args: object, what: str) -> tuple[str, ...]:
     """Validate a list of command-line arguments (no shell, one token each).
 
-    Only the form: which options are allowed is :mod:`argpolicy`'s. A message
-    names an argument by its position, never by its text, which may be an index
-    URL with a token."""
+    A string (the role's ``venv_pip_build_args: "--no-index --find-links /srv"``)
+    is split as the role's shell-like command line splits it, by
+    :func:`shlex.split`: quotes group, nothing is expanded or run. Only the form:
+    which options are allowed is :mod:`argpolicy`'s. A message names an argument
+    by its position, never by its text, which may be an index URL with a token."""
     if args is None:
         return ()
     if isinstance(args, str):
-        raise SpecError(
-            f"{what} must be a list such as ['--no-index', '--find-links', '/srv/sdists'], "
-            "not a string (it is not shown)"
-        )
+        try:
+            args = shlex.split(args)
+        except ValueError as exc:  # "No closing quotation", "No escaped character"
+            raise SpecError(f"{what}: the string cannot be split into arguments as a shell "
+                            f"would: {exc} (it is not shown)") from None
     if not isinstance(args, (list, tuple)):
         raise SpecError(
             f"{what} must be a list such as ['--no-index', '--find-links', '/srv/sdists'], "

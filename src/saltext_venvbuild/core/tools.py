@@ -51,6 +51,13 @@ BASE_ENV = {
     "UV_NO_CONFIG": "1",
 }
 
+# uv verifies HTTPS against the system's CA store, as pip (24.2 and later) and
+# venvbuild's own fetches do, not against its bundled Mozilla roots; an
+# SSL_CERT_FILE (ca_bundle, or the system's own) still takes precedence in uv.
+# UV_SYSTEM_CERTS is the current name, UV_NATIVE_TLS the one older releases read.
+# Left out when build_env/install_env set either.
+SYSTEM_CERTS_ENV = {"UV_SYSTEM_CERTS": "1", "UV_NATIVE_TLS": "1"}
+
 @dataclasses.dataclass(frozen=True)
 class ToolSettings:
     """How pip or uv run: the tool, where uv is, the CA bundle, pip's config, extra
@@ -59,17 +66,24 @@ class ToolSettings:
     tool: str = "pip"  # "pip" or "uv"
     uv_bin: str | None = None
     ca_bundle: str | None = None
-    pip_noconf: bool = False
+    pip_noconf: bool = False  # for the builder environment's provisioning only (environ)
     env: dict[str, str] = dataclasses.field(default_factory=dict)  # build_env or install_env
     timeout: float | None = None  # seconds; None: unbounded
     timeout_option: str = ""  # the option that sets timeout, for messages
     workdir: str | None = None  # the working directory of every run (None: "/")
     cache_dir: str | None = None  # pip's and uv's caches go below it (None: under HOME)
 
-    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The environment of a pip/uv run (see the module's doc)."""
+    def environ(self, extra: Mapping[str, str] | None = None, *,
+                tool_upgrade: bool = False) -> dict[str, str]:
+        """The environment of a pip/uv run (see the module's doc).
+
+        ``tool_upgrade``: the run provisions the builder environment (the role's
+        tool-upgrade step), the only run ``pip_noconf`` applies to; builds and
+        installs read pip's configuration files (a mirror set there)."""
         env = runner.inherited_environ()
         env.update(BASE_ENV)
+        if not SYSTEM_CERTS_ENV.keys() & (self.env or {}).keys():
+            env.update(SYSTEM_CERTS_ENV)
         if self.cache_dir:
             env["PIP_CACHE_DIR"] = os.path.join(self.cache_dir, "pip")
             env["UV_CACHE_DIR"] = os.path.join(self.cache_dir, "uv")
@@ -80,7 +94,7 @@ class ToolSettings:
                 env[var] = self.ca_bundle
         env.update(extra or {})
         env.update(self.env or {})
-        if self.pip_noconf:  # wins over an environment that names a config file
+        if tool_upgrade and self.pip_noconf:  # wins over an environment that names a config file
             env["PIP_CONFIG_FILE"] = os.devnull
         return env
 
@@ -94,9 +108,12 @@ class ToolSettings:
         return find_uv(self.uv_bin)
 
     def run(self, cmd: Sequence[object], error: type[Exception], what: str, log_path: str | None = None,
-            cwd: str | None = None, extra_env: Mapping[str, str] | None = None) -> str:
-        """Run ``cmd`` with this tool's environment and timeout (:func:`runner.run`); its output."""
-        command = runner.Command(cmd, env=self.environ(extra_env), cwd=cwd or self.workdir,
+            cwd: str | None = None, extra_env: Mapping[str, str] | None = None, *,
+            tool_upgrade: bool = False) -> str:
+        """Run ``cmd`` with this tool's environment and timeout (:func:`runner.run`); its
+        output. ``tool_upgrade``: see :meth:`environ`."""
+        command = runner.Command(cmd, env=self.environ(extra_env, tool_upgrade=tool_upgrade),
+                                 cwd=cwd or self.workdir,
                                  timeout=self.timeout, timeout_option=self.timeout_option)
         return runner.run(command, error, what, log_path=log_path)
 

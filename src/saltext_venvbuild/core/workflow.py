@@ -5,8 +5,8 @@ spec. It holds the checked options, the interpreter and the spec, and reaches
 Salt only through :class:`Hooks` (distro packages, the mine, peer requests,
 facts and events), so everything here runs and is tested without Salt.
 
-The no-op check reads files only: the interpreter cache, the venv's stamp and,
-for a local repo, the spec's manifest. Everything that may spawn a process or
+The no-op check reads files only: the interpreter cache, the venv's stamp, the
+distro package record (core/pkgdb.py) and, for a local repo, the spec's manifest. Everything that may spawn a process or
 open a socket comes after it.
 """
 
@@ -19,15 +19,19 @@ import time
 import typing
 
 from . import constraints as constraints_mod
+from . import distro
 from . import fsutil
+from . import pkgdb
 from . import plan
 from . import registry
 from . import remote
+from . import retry as retry_mod
 from . import rollback as rollback_mod
 from . import trust
 from .builder import Builder
 from .errors import RepoError
 from .errors import SpecError
+from .errors import ToolError
 from .installer import InstallRequest
 from .installer import install as install_venv
 from .installer import kept_versions
@@ -47,6 +51,7 @@ if typing.TYPE_CHECKING:
     from .spec import VenvSpec
     from .stamp import Stamp
 
+WOULD_INSTALL = "(would be installed)"  # the new version of a missing package, in test mode
 POLL_INTERVAL = 5.0  # seconds between looks for a manifest a target waits for
 FAILOVER_PROBE = 15.0  # seconds one of several builders gets per round before the next
 
@@ -56,9 +61,13 @@ class Hooks:
     """What the workflow needs from Salt, as plain callables."""
 
     minion_id: str = ""
+    # the os_family grain: which of the role's base package lists apply (core/distro.py)
+    os_family: str = ""
     # (names, state, cache_valid_time, what) -> changes of pkg.install
     ensure_pkgs: typing.Callable[[list[str], str, float, str], dict[str, typing.Any]] = (
         lambda names, state, valid, what: {})
+    # () -> the names of the installed distro packages (pkg.list_pkgs)
+    installed_pkgs: typing.Callable[[], typing.Collection[str]] = lambda: ()
     # (names, interpreter) -> distro module paths to link into the venv
     symlink_sources: typing.Callable[[list[str], Interpreter], typing.Iterable[str]] = (
         lambda names, interpreter: [])
@@ -78,6 +87,9 @@ class Hooks:
 class Workflow:
     """One call of the execution module for one venv spec: checked ``opts``, the
     interpreter, the spec, and the ``hooks`` that are its only way to Salt."""
+
+    # The package database files whose identity tells that no package changed (core/pkgdb.py).
+    package_databases: typing.ClassVar[tuple[str, ...]] = pkgdb.DATABASES
 
     def __init__(self, state_dir: str, opts: dict[str, typing.Any], interpreter: Interpreter,
                  spec: VenvSpec, hooks: Hooks) -> None:
@@ -141,6 +153,75 @@ class Workflow:
                           install_pkgs=tuple(sorted(set(o["install_pkgs"]) | set(o["symlink_pkgs"]))),
                           rebuild=o["rebuild"])
 
+    def retry_policy(self) -> retry_mod.Policy:
+        """How builds and distro package installs retry a passing failure (core/retry.py)."""
+        return retry_mod.Policy(self.opts["retries"], self.opts["retry_delay"])
+
+    def _base_pkgs(self, kind: str) -> tuple[str, ...]:
+        return distro.base_packages(self.hooks.os_family, kind) if self.opts["base_pkgs"] else ()
+
+    def build_pkgs(self) -> list[str]:
+        """The distro packages a build needs: the base list (``base_pkgs``) and ``build_pkgs``."""
+        return sorted(set(self._base_pkgs("build")) | set(self.opts["build_pkgs"]))
+
+    def runtime_pkgs(self) -> list[str]:
+        """The distro packages the venv needs: the base list (``base_pkgs``),
+        ``install_pkgs`` and ``symlink_pkgs``."""
+        return sorted(set(self._base_pkgs("install")) | set(self.wants().install_pkgs))
+
+    def _prepare_state_dir(self) -> None:
+        fsutil.ensure_dir(self.state_dir, f"venvbuild state {self.state_dir}", 0o700)
+
+    def ensure_pkgs(self, names: typing.Iterable[str], what: str, test: bool) -> dict[str, typing.Any]:
+        """Ensure the distro packages ``names`` are installed; pkg.install's changes (with
+        ``test``, ``{name: {"old": "", "new": WOULD_INSTALL}}`` of the missing ones).
+
+        Files only while the package database is as it was when all of them were last
+        found installed (core/pkgdb.py); else the package manager is asked
+        (``pkg.list_pkgs``) and only what is missing is installed, retried for a
+        passing cause (``retries``). ``pkgs_state: latest`` asks it on every run outside
+        test mode."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        o = self.opts
+        latest = o["pkgs_state"] == "latest" and not test
+        record = pkgdb.Record(self.state_dir, prepare=self._prepare_state_dir,
+                              databases=self.package_databases)
+        missing = wanted
+        if not latest:
+            if record.covers(wanted):
+                return {}
+            identity = record.identity()  # before the listing: a change after it shows next time
+            missing = pkgdb.missing(wanted, self.hooks.installed_pkgs())
+            if test:
+                return {name: {"old": "", "new": WOULD_INSTALL} for name in missing}
+            if not missing:
+                record.remember(identity, wanted)
+                return {}
+        changes = self.hooks.ensure_pkgs(missing, o["pkgs_state"],
+                                         o["pkgs_cache_valid_time"], what) or {}
+        identity = record.identity()
+        missing = pkgdb.missing(wanted, self.hooks.installed_pkgs())
+        if missing:
+            raise ToolError(
+                f"{what}: {', '.join(missing)} not installed after pkg.install; is each the name "
+                "of a real package (not a virtual one) of this minion's repositories?")
+        record.remember(identity, wanted)
+        return changes
+
+    @staticmethod
+    def _with_pkgs(result: dict[str, typing.Any], pkg_changes: dict[str, typing.Any],
+                   test: bool) -> dict[str, typing.Any]:
+        """``result`` with the distro package changes of the run added."""
+        if not pkg_changes:
+            return result
+        result["changes"].setdefault("distro_packages", pkg_changes)
+        result["changed"] = True
+        done = "would install" if test else "installed or upgraded"
+        result["comment"] += f"; {done} distro packages {', '.join(sorted(pkg_changes))}"
+        return result
+
     def _result(self, base: dict[str, typing.Any], changes: dict[str, typing.Any], comment: str,
                 warnings: typing.Iterable[str] = (), **extra: typing.Any) -> dict[str, typing.Any]:
         out = dict(base, changed=bool(changes), changes=changes, comment=comment, **extra)
@@ -160,8 +241,10 @@ class Workflow:
 
     def build(self, test: bool, manifest: Manifest | None = None,
               ) -> tuple[dict[str, typing.Any], Manifest | None]:
-        """Build the spec when needed; return ``(result dict, published manifest or None)``."""
+        """Build the spec when needed; return ``(result dict, published manifest or None)``.
+        The build's distro packages are ensured first, on every run (:meth:`ensure_pkgs`)."""
         spec, o = self.spec, self.opts
+        pkg_changes = self.ensure_pkgs(self.build_pkgs(), f"venv {spec.venv_id}: build_pkgs", test)
         repo = self.repo()
         if manifest is None:
             manifest = repo.read_manifest(spec.venv_id, spec.spec_id,
@@ -172,9 +255,10 @@ class Workflow:
         latest = o["package_state"] == "latest"
         warnings = self.constraint_warnings()
         if manifest is not None and not (missing or o["wheels_rebuild"] or latest):
-            return self._result(
+            return self._with_pkgs(self._result(
                 base, {}, f"manifest {manifest.filename} is published ({len(manifest.pins)} wheels)",
-                warnings, pins=manifest.versions(), manifest_sha256=manifest.sha256), manifest
+                warnings, pins=manifest.versions(), manifest_sha256=manifest.sha256),
+                pkg_changes, test), manifest
         if test:
             if manifest is None:
                 changes = {"manifest": {"old": None, "new": os.path.basename(path)},
@@ -183,16 +267,23 @@ class Workflow:
             elif missing:
                 changes = {"wheels": {"missing": missing}}
                 comment = f"{len(missing)} wheels of {manifest.filename} are missing and would be rebuilt"
+            elif latest:
+                resolved = self.resolve_latest(manifest)
+                changes = {} if resolved is None else {
+                    "manifest": {"old": manifest.sha256, "new": plan.NEW_MANIFEST},
+                    "packages": diff_versions(manifest.versions(), resolved.versions())}
+                comment = (f"manifest {manifest.filename} is published and a package_state latest "
+                           "resolution pins " + ("the same versions" if resolved is None else
+                                                 "other versions: a new manifest would be published"))
             else:
                 changes = {}
-                comment = (f"manifest {manifest.filename} is published; a {o['package_state']} "
-                           "resolution or wheels_rebuild runs only outside test mode")
-            return self._result(base, changes, comment, warnings, pins=None), manifest
-        self.hooks.ensure_pkgs(o["build_pkgs"], o["pkgs_state"], o["pkgs_cache_valid_time"],
-                               f"venv {spec.venv_id}: build_pkgs")
+                comment = (f"manifest {manifest.filename} is published; wheels_rebuild builds "
+                           "again only outside test mode")
+            return self._with_pkgs(self._result(base, changes, comment, warnings, pins=None),
+                                   pkg_changes, test), manifest
         with self.http() as http:  # constraints files by URL: fetched within wait_timeout
             result = Builder(repo, self.interpreter, self.state_dir, self.build_settings(),
-                             http=http).build(
+                             http=http, retry=self.retry_policy()).build(
                 spec, rebuild=o["wheels_rebuild"], latest=latest,
                 recreate_env=o["wheels_rebuild"] and o["rebuild"])
         changes = {}
@@ -206,17 +297,43 @@ class Workflow:
             self.hooks.mine_update()
         if result.new_wheels:
             changes["wheels"] = {"added": result.new_wheels}
-        return self._result(
+        return self._with_pkgs(self._result(
             base, changes,
             f"built {len(result.manifest.pins)} wheels ({len(result.new_wheels)} new) for spec "
             f"{spec.spec_id} in {result.seconds:.1f} s", warnings,
             pins=result.manifest.versions(), manifest_sha256=result.manifest.sha256,
-            seconds=round(result.seconds, 2)), result.manifest
+            seconds=round(result.seconds, 2)), pkg_changes, test), result.manifest
+
+    def resolve_latest(self, manifest: Manifest | None) -> plan.Resolved | None:
+        """What a real run's ``package_state: latest`` resolution pins instead of the
+        published ``manifest`` (``test=True``, so that it predicts that run): the
+        resolved versions when they differ, None when they are the same, when
+        ``package_state`` is present, or when nothing is published yet. Resolves as the
+        build does (:meth:`Builder.resolve`); builds and publishes nothing."""
+        if manifest is None or self.opts["package_state"] != "latest":
+            return None
+        with self.http() as http:  # constraints files by URL: fetched again, as a build does
+            pins = Builder(self.repo(), self.interpreter, self.state_dir, self.build_settings(),
+                           http=http, retry=self.retry_policy()).resolve(self.spec)
+        return None if pins == manifest.versions() else plan.Resolved(pins)
 
     # -- installing --------------------------------------------------------------------
 
     def install(self, paths: VenvPaths, test: bool) -> dict[str, typing.Any]:
-        """Install the spec at ``paths`` idempotently; the result dict of ``venvbuild.install``."""
+        """Install the spec at ``paths`` idempotently; the result dict of ``venvbuild.install``.
+
+        The venv's distro packages are ensured first, on every run, current venv or
+        not (:meth:`ensure_pkgs`: files only while the package database is unchanged),
+        with the build's too on a minion that builds for itself, as the role does."""
+        o = self.opts
+        local = o["wheel_build"] and not (o["repo_url"] or o["builder"] or o["builder_target"])
+        build = self.build_pkgs() if local else []
+        what = f"venv {paths.path}: {'build_pkgs and install_pkgs' if build else 'install_pkgs'}"
+        pkg_changes = self.ensure_pkgs(self.runtime_pkgs() + build, what, test)
+        return self._with_pkgs(self._install(paths, test, pkg_changes), pkg_changes, test)
+
+    def _install(self, paths: VenvPaths, test: bool,
+                 pkg_changes: dict[str, typing.Any]) -> dict[str, typing.Any]:
         spec, o = self.spec, self.opts
         found = plan.Found(read_stamp(paths.path),
                            alive=os.path.exists(os.path.join(paths.path, "bin", "python")))
@@ -243,8 +360,6 @@ class Workflow:
                 manifest = self.repo().read_manifest(spec.venv_id, spec.spec_id,
                                                      ignore_unreadable=o["wheels_rebuild"])
         if current and not forced and paths.kind() == "managed":
-            if o["pkgs_state"] == "latest" and wants.install_pkgs:
-                return self._upgrade_pkgs(base, paths, test, warnings)
             return self._result(base, {}, f"venv {paths.path} is current (spec {spec.spec_id})",
                                 warnings)
         # A kept version already holds this spec (the pillar was reverted): switch
@@ -256,7 +371,7 @@ class Workflow:
 
         found = dataclasses.replace(found, existing=existing_change(paths, o["adopt_existing"]))
         source = self.sources.find(warnings) if remote_source else trust.Source()
-        context = _Target(paths, found, base, warnings)
+        context = _Target(paths, found, base, warnings, pkg_changes)
         if source.url is None:
             return self._install_local(context, manifest, test, remote_source)
         return self._install_remote(context, source, test)
@@ -275,10 +390,17 @@ class Workflow:
             if manifest is None:  # a build_fallback target may have built this spec before
                 manifest = repo.read_manifest(spec.venv_id, spec.spec_id,
                                               ignore_unreadable=o["wheels_rebuild"])
-            changes = plan.changes(ctx.found, self.wants(), manifest)
+            resolved = self.resolve_latest(manifest)
+            changes = plan.changes(ctx.found, self.wants(), manifest if resolved is None else resolved)
+            if resolved is not None and manifest is not None and changes:
+                return self._result(ctx.base, changes, (
+                    f"a package_state latest resolution pins other versions than "
+                    f"{manifest.filename}: wheels would be built locally and venv {ctx.paths.path} "
+                    "installed from a new manifest"), ctx.warnings)
             return self._result(ctx.base, changes, _test_comment(
                 ctx.paths, spec, manifest, changes,
-                f"wheels for spec {spec.spec_id} would be built locally, then"), ctx.warnings)
+                f"wheels for spec {spec.spec_id} would be built locally, then",
+                o["wheels_rebuild"]), ctx.warnings)
         repo.ensure_dirs()
         # Held shared from the build to the install, so a prune of the repo (which
         # takes it exclusively, without waiting) never removes the wheels in use.
@@ -309,8 +431,8 @@ class Workflow:
                     changes = {}
                 return self._result(ctx.base, changes, _test_comment(
                     ctx.paths, spec, manifest, changes,
-                    f"the manifest is not on {source.how} yet ({redact(url)}); once built"),
-                    ctx.warnings)
+                    f"the manifest is not on {source.how} yet ({redact(url)}); once built",
+                    False), ctx.warnings)
             if o["request_build"] and source.builder and self.sources.published(source) is None:
                 answer = self.hooks.request_build(source.builder, spec.venv_id, spec.spec_id,
                                                   spec.platform)
@@ -393,11 +515,8 @@ class Workflow:
                                 f"{spec.spec_id}); {note}", ctx.warnings)
         wants = self.wants()
         changes = plan.changes(ctx.found, wants, manifest)
-        pkg_changes = self.hooks.ensure_pkgs(list(wants.install_pkgs), o["pkgs_state"],
-                                             o["pkgs_cache_valid_time"],
-                                             f"venv {paths.path}: install_pkgs")
-        if pkg_changes:
-            changes["distro_packages"] = pkg_changes
+        if ctx.pkg_changes:  # ensured before (install()), reported with the venv's event
+            changes["distro_packages"] = ctx.pkg_changes
         links = self.hooks.symlink_sources(o["symlink_pkgs"], interp)
         result = install_venv(paths, InstallRequest(
             manifest=manifest, wheels=wheels, interpreter=interp,
@@ -447,21 +566,6 @@ class Workflow:
                             f"{seconds * 1000:.0f} ms (no download, no install)", warnings,
                             venv_dir=venv_dir, seconds=round(seconds, 3), announced=announced)
 
-    def _upgrade_pkgs(self, base: dict[str, typing.Any], paths: VenvPaths, test: bool,
-                      warnings: list[str]) -> dict[str, typing.Any]:
-        """A current venv with ``pkgs_state: latest``: only the distro packages may change."""
-        names = list(self.wants().install_pkgs)
-        if test:
-            return self._result(base, {}, (
-                f"venv {paths.path} is current; install_pkgs with pkgs_state latest are "
-                "upgraded only outside test mode"), warnings)
-        upgraded = self.hooks.ensure_pkgs(names, "latest", self.opts["pkgs_cache_valid_time"],
-                                          f"venv {paths.path}: install_pkgs")
-        changes = {"distro_packages": upgraded} if upgraded else {}
-        return self._result(base, changes, f"venv {paths.path} is current (spec "
-                            f"{self.spec.spec_id})" + (f"; upgraded {', '.join(sorted(upgraded))}"
-                                                       if upgraded else ""), warnings)
-
 
 @dataclasses.dataclass(frozen=True)
 class _Origin:
@@ -476,13 +580,14 @@ class _Target:
     found: plan.Found
     base: dict[str, typing.Any]  # the keys every result has
     warnings: list[str]
+    pkg_changes: dict[str, typing.Any] = dataclasses.field(default_factory=dict)  # distro packages
 
 
 def _test_comment(paths: VenvPaths, spec: VenvSpec, manifest: Manifest | None, changes: dict[str, typing.Any],
-                  unbuilt: str) -> str:
+                  unbuilt: str, wheels_rebuild: bool) -> str:
     if not changes:
-        return (f"venv {paths.path} is current; package_state latest / wheels_rebuild "
-                "look for new wheels only outside test mode")
+        return f"venv {paths.path} is current" + (
+            "; wheels_rebuild builds again only outside test mode" if wheels_rebuild else "")
     if manifest is None:
         return f"{unbuilt} venv {paths.path} would be installed (pins known after the build)"
     return f"venv {paths.path} would be installed from {manifest.filename}"

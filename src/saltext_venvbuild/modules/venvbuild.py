@@ -27,6 +27,7 @@ import salt.utils.platform
 from salt.exceptions import CommandExecutionError
 from salt.exceptions import SaltInvocationError
 
+import saltext_venvbuild
 from saltext_venvbuild.core import fleet as core_fleet
 from saltext_venvbuild.core import fsutil
 from saltext_venvbuild.core import installer as core_installer
@@ -36,6 +37,7 @@ from saltext_venvbuild.core import names
 from saltext_venvbuild.core import options as core_options
 from saltext_venvbuild.core import prune as core_prune
 from saltext_venvbuild.core import registry
+from saltext_venvbuild.core import retry as core_retry
 from saltext_venvbuild.core import rollback as core_rollback
 from saltext_venvbuild.core import spec as core_spec
 from saltext_venvbuild.core.errors import SpecError
@@ -141,7 +143,11 @@ def _workflow(venv_id, opts):
 
 def _hooks(opts):
     def ensure_pkgs(names, state, valid, what):
-        return pkgs.ensure(__salt__, __grains__, names, state, valid, what)
+        return pkgs.ensure(__salt__, __grains__, names, state, valid, what,
+                           policy=core_retry.Policy(opts["retries"], opts["retry_delay"]))
+
+    def installed_pkgs():
+        return pkgs.installed_names(__salt__)
 
     def symlink_sources(names, interp):
         return pkgs.symlink_sources(__salt__, names, interp)
@@ -157,7 +163,8 @@ def _hooks(opts):
                               opts["facts_when_changed"], data,
                               bus_available=_event_bus_available())
 
-    return Hooks(minion_id=__opts__["id"], ensure_pkgs=ensure_pkgs,
+    return Hooks(minion_id=__opts__["id"], os_family=__grains__.get("os_family") or "",
+                 ensure_pkgs=ensure_pkgs, installed_pkgs=installed_pkgs,
                  symlink_sources=symlink_sources, mine_get=mine_get,
                  request_build=request_build, mine_update=_mine_update, announce=announce)
 
@@ -277,7 +284,8 @@ def spec_hash(venv_id, **kwargs):
 
     venv_id
         The venv's id (its key under ``venvbuild:venvs``).
-<build options>
+    kwargs
+        The build options of ``venvbuild.wheels_built`` (sys.state_doc lists them).
 
     CLI Example:
 
@@ -304,7 +312,8 @@ def build_wheels(venv_id, test=False, **kwargs):
         The venv's id: manifests are named ``<venv_id>-<spec id>.txt``.
     test
         Predict what would be built, change nothing.
-<build options>
+    kwargs
+        The build options of ``venvbuild.wheels_built`` (sys.state_doc lists them).
 
     CLI Example:
 
@@ -373,36 +382,14 @@ def build_spec(venv_id, spec_id):
 @_salt_errors
 def install(name, venv_id=None, test=False, **kwargs):
     """
-    Install a venv at ``name`` from the wheels of its spec, idempotently.
-
-    Where the wheels come from, in order: a builder (``builder``, a minion id,
-    or one matched by ``builder_target``/``builder_tgt_type``) found through
-    the mine (``venvbuild_repo``) and serving this minion's platform key, its
-    repo fetched over HTTP(S) (or from ``repo_url`` if set too); ``repo_url``
-    alone; else, with ``wheel_build`` (the default), a local build into
-    ``repo_path``. A fetched manifest is used only if the builder's mine entry
-    (or ``manifest_sha256``) vouches for its sha256; its wheels are downloaded
-    into a cache by sha256 and installed with hashes required, no index.
-
-    A complete new venv is built beside the live one and switched to atomically;
-    the previous one is kept for rollback. When the installed venv already is
-    the spec, nothing runs: no subprocess, no mine lookup, no network.
-
-    name
-        Absolute path of the venv; it becomes venvbuild's symlink.
-    venv_id
-        The venv's id (manifest names); defaults to the basename of ``name``.
-    test
-        Predict the changes, change nothing.
-<options>
+    Install a venv at ``name`` (an absolute path) from its spec's wheels; nothing
+    runs when it is current. ``venv_id`` defaults to the path's basename; ``test``
+    predicts. Options: those of ``venvbuild.installed`` (sys.state_doc lists them).
 
     CLI Example:
 
     .. code-block:: bash
 
-        salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]'
-        salt '*' venvbuild.install /opt/venvs/keystone packages='[keystone==26.0.0]' \\
-            builder_target='build01,build02' builder_tgt_type=list
         salt '*' venvbuild.install /opt/venvs/tools packages='[ansible]' install_tool=uv test=True
     """
     opts = _options(kwargs)
@@ -411,11 +398,12 @@ def install(name, venv_id=None, test=False, **kwargs):
     return _workflow(venv_id, opts).install(paths, test)
 
 
-# Each function documents every option it takes (salt-call sys.doc venvbuild.install).
-for _function, _names in ((spec_hash, core_options.BUILD_OPTIONS),
-                          (build_wheels, core_options.BUILD_OPTIONS), (install, None)):
-    _function.__doc__ = _function.__wrapped__.__doc__ = _function.__doc__.replace(
-        "<build options>\n", "<options>\n").replace("<options>\n", core_options.parameter_docs(_names))
+# The options these functions take as keyword arguments (None: every option). Salt
+# prints a function's docstring as its usage after any invalid argument, so their
+# docstrings stay short; the docs' reference lists the options (docs/conf.py), and
+# so does the state's docstring (salt-call sys.state_doc venvbuild.installed).
+OPTION_PARAMETERS = {"spec_hash": core_options.BUILD_OPTIONS,
+                     "build_wheels": core_options.BUILD_OPTIONS, "install": None}
 
 
 @_salt_errors
@@ -783,3 +771,38 @@ def venv_configs(show_secrets=False, build_only=False):
                              if key in core_options.BUILD_OPTIONS}
                    for venv_id, cfg in configs.items()}
     return configs if show_secrets else pillar_util.redacted(configs)
+
+
+def formula_dir():
+    """
+    Return the directory of the SLS formulas installed with the extension
+    (``venvbuild/``, ``orch/``): a ``file_roots`` entry that serves them, for
+    Salt without the ``venvbuild`` fileserver backend (docs/install.md).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call --local venvbuild.formula_dir
+    """
+    return saltext_venvbuild.formula_dir()
+
+
+@_salt_errors
+def check_pillar():
+    """
+    Check this minion's ``venvbuild`` pillar and return every problem, one
+    sentence each: unknown keys (each with the key it most likely meant),
+    sections that are not mappings, venvs without a ``path``. The formulas show
+    these as failed states instead of a render error.
+
+    Returns ``{"ok": bool, "problems": [...]}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' venvbuild.check_pillar
+    """
+    problems = pillar_util.problems(__pillar__)
+    return {"ok": not problems, "problems": problems}

@@ -30,12 +30,21 @@ from salt.exceptions import SaltInvocationError
 from saltext_venvbuild.core.options import BUILD_OPTIONS
 from saltext_venvbuild.core.options import OPTIONS
 from saltext_venvbuild.core.options import parameter_docs
+from saltext_venvbuild.core.options import unknown_keys
 
 if typing.TYPE_CHECKING:
     __opts__: dict
     __salt__: dict
 
 __virtualname__ = "venvbuild"
+
+# The arguments each state takes; anything else gets a "did you mean" (_refused).
+_INSTALLED_ARGS = frozenset(OPTIONS) | {"name", "venv_id"}
+_BUILT_ARGS = frozenset(BUILD_OPTIONS) | {"name"}
+_NOT_BUILD_ARGS = dict(
+    {key: f"{key} is an option of venvbuild.installed, not of a build"
+     for key in OPTIONS if key not in BUILD_OPTIONS},
+    venv_id="a build's name is the venv id")
 
 
 def __virtual__():
@@ -49,6 +58,16 @@ def _given(arguments):
     so module defaults and pillar stay in force."""
     return {key: value for key, value in arguments.items()
             if key in OPTIONS and value is not None}
+
+
+def _refused(ret, state, other, accepted, instead=None):
+    """Fail ``ret`` if the state was given arguments it does not take (``other``, its
+    ``**kwargs``): one line each, with the argument most likely meant. Salt itself
+    would abort the whole run and print ``state.apply``'s usage instead."""
+    unknown = [key for key in other if not str(key).startswith("__")]
+    problems = unknown_keys(unknown, accepted, f"venvbuild.{state}", "argument", instead=instead)
+    ret["comment"] = "\n".join(problems)
+    return bool(problems)
 
 
 def _run(ret, func, *args, **kwargs):
@@ -85,9 +104,12 @@ def installed(
     build_requirements=None,
     build_requirements_extra=None,
     build_timeout=None,
+    retries=None,
+    retry_delay=None,
     wheels_rebuild=None,
     rebuild=None,
     build_pkgs=None,
+    base_pkgs=None,
     pkgs_state=None,
     pkgs_cache_valid_time=None,
     repo_path=None,
@@ -116,9 +138,23 @@ def installed(
     symlink_pkgs=None,
     facts_when_changed=None,
     facts_dest=None,
+    **other,
 ):
     """
     Ensure the venv at ``name`` holds exactly the wheels of its spec.
+
+    .. code-block:: yaml
+
+        keystone_venv:
+          venvbuild.installed:
+            - name: /opt/venvs/keystone
+            - packages:
+              - keystone==26.0.0
+              - PyMySQL
+            - global_constraints:
+              - --constraint https://releases.openstack.org/constraints/upper/2025.2
+            - install_tool: uv
+            - builder: build01
 
     name
         Absolute path of the venv (the role's ``venv_install_destination_path``).
@@ -129,6 +165,8 @@ def installed(
     """
     kwargs = _given(locals())  # first: every parameter, nothing else yet
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
+    if _refused(ret, "installed", other, _INSTALLED_ARGS):
+        return ret
     res = _run(ret, "venvbuild.install", name, venv_id=venv_id, **kwargs)
     if res and res["changes"] and not __opts__.get("test"):
         # Re-read what is now installed: the switch must have taken.
@@ -155,9 +193,12 @@ def wheels_built(
     build_requirements=None,
     build_requirements_extra=None,
     build_timeout=None,
+    retries=None,
+    retry_delay=None,
     wheels_rebuild=None,
     rebuild=None,
     build_pkgs=None,
+    base_pkgs=None,
     pkgs_state=None,
     pkgs_cache_valid_time=None,
     repo_path=None,
@@ -167,11 +208,24 @@ def wheels_built(
     pip_noconf=None,
     uv_bin=None,
     ca_bundle=None,
+    **other,
 ):
     """
     Ensure the wheels and manifest of venv ``name``'s spec are published in the repo.
     Reports changes only when a new or different manifest was published (or new
     wheels stored); ``rebuild`` matters only with ``wheels_rebuild``.
+
+    .. code-block:: yaml
+
+        keystone_wheels:
+          venvbuild.wheels_built:
+            - name: keystone
+            - packages:
+              - keystone==26.0.0
+              - PyMySQL
+            - build_pkgs:
+              - gcc
+              - python3-dev
 
     name
         The venv id (``keystone``): manifests are named ``<name>-<spec id>.txt``.
@@ -179,6 +233,8 @@ def wheels_built(
     """
     kwargs = _given(locals())  # first: every parameter, nothing else yet
     ret = {"name": name, "result": False, "changes": {}, "comment": ""}
+    if _refused(ret, "wheels_built", other, _BUILT_ARGS, _NOT_BUILD_ARGS):
+        return ret
     _run(ret, "venvbuild.build_wheels", name, **kwargs)
     return ret
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.options import OPTIONS
+from saltext_venvbuild.core.options import unknown_keys
 from saltext_venvbuild.core.text import redact
 from saltext_venvbuild.core.text import redact_loose
 
@@ -17,7 +18,8 @@ TOP_KEYS = ("builder", "repo", "defaults", "venvs", "orch")
 REPO_KEYS = ("path", "url", "user", "group", "nginx")
 BUILDER_KEYS = ("target", "tgt_type", "platforms")
 NGINX_KEYS = ("listen", "port", "server_name", "config", "package", "manage_service")
-ORCH_KEYS = ("builders", "builders_tgt_type", "targets", "targets_tgt_type", "target_sls", "batch")
+ORCH_KEYS = ("builders", "builders_tgt_type", "targets", "targets_tgt_type", "target_sls", "batch",
+             "allow_local_builds")
 # Pillar keys a venv inherits from venvbuild:repo and venvbuild:builder.
 INHERITED = {
     "repo_path": ("repo", "path"),
@@ -27,6 +29,7 @@ INHERITED = {
     "builder_tgt_type": ("builder", "tgt_type"),
     "builder_platforms": ("builder", "platforms"),
 }
+_VENV_KEYS = frozenset(OPTIONS) | {"path"}
 _SECRET_KEYS = ("build_env", "install_env")
 _ARG_KEYS = ("build_args", "default_build_args", "install_args")
 
@@ -48,30 +51,70 @@ def _mapping(value, where):
     return value
 
 
-def _known(data, allowed, where):
-    unknown = sorted(str(key) for key in data if key not in allowed)
-    if unknown:
-        raise SpecError(
-            f"pillar {where}: unknown key(s) {', '.join(unknown)}; known ones are "
-            f"{', '.join(sorted(allowed))}"
-        )
+# What an unknown key is told instead of a guess (the guess would mislead).
+_INSTEAD = {
+    "defaults": {"path": "path is each venv's own key (venvbuild:venvs:<id>:path), never a default"},
+    "venv": {"name": "did you mean 'path'? (a state's name is a venv's path in pillar)"},
+}
+
+
+def _known(data, allowed, where, problems, instead=None):
+    """Add a sentence to ``problems`` for each key of ``data`` not in ``allowed``."""
+    problems += unknown_keys(data, allowed, f"pillar {where}", instead=instead)
+
+
+def _section(data, key, where, problems):
+    """``data[key]`` as a mapping; a problem (and ``{}``) if it is something else."""
+    try:
+        return _mapping(data.get(key), where)
+    except SpecError as exc:
+        problems.append(str(exc))
+        return {}
+
+
+def _problems(data, need_path):
+    """The problems of the plain ``venvbuild`` pillar ``data``, one sentence each."""
+    found = []
+    try:
+        data = _mapping(data, "venvbuild")
+    except SpecError as exc:
+        return [str(exc)]
+    _known(data, TOP_KEYS, "venvbuild", found)
+    repo = _section(data, "repo", "venvbuild:repo", found)
+    _known(repo, REPO_KEYS, "venvbuild:repo", found)
+    _known(_section(repo, "nginx", "venvbuild:repo:nginx", found), NGINX_KEYS,
+           "venvbuild:repo:nginx", found)
+    _known(_section(data, "builder", "venvbuild:builder", found), BUILDER_KEYS,
+           "venvbuild:builder", found)
+    _known(_section(data, "orch", "venvbuild:orch", found), ORCH_KEYS, "venvbuild:orch", found)
+    _known(_section(data, "defaults", "venvbuild:defaults", found), OPTIONS,
+           "venvbuild:defaults", found, _INSTEAD["defaults"])
+    venvs = _section(data, "venvs", "venvbuild:venvs", found)
+    for venv_id in sorted(venvs, key=str):
+        where = f"venvbuild:venvs:{venv_id}"
+        cfg = _section(venvs, venv_id, where, found)
+        _known(cfg, _VENV_KEYS, where, found, _INSTEAD["venv"])
+        if need_path and "path" not in cfg:
+            found.append(f"pillar {where}: no 'path'; set e.g. path: /opt/venvs/{venv_id}")
+    return found
+
+
+def problems(pillar):
+    """Every problem of the ``venvbuild`` pillar, one sentence each (``[]`` if none):
+    unknown keys (each with its closest match), sections that are not mappings,
+    venvs without a ``path``."""
+    return _problems(plain((pillar or {}).get("venvbuild")), need_path=True)
 
 
 def read(pillar):
-    """The plain, checked ``venvbuild`` pillar (``{}`` if there is none)."""
-    data = _mapping(plain((pillar or {}).get("venvbuild")), "venvbuild")
-    _known(data, TOP_KEYS, "venvbuild")
-    repo = _mapping(data.get("repo"), "venvbuild:repo")
-    _known(repo, REPO_KEYS, "venvbuild:repo")
-    _known(_mapping(repo.get("nginx"), "venvbuild:repo:nginx"), NGINX_KEYS, "venvbuild:repo:nginx")
-    _known(_mapping(data.get("builder"), "venvbuild:builder"), BUILDER_KEYS, "venvbuild:builder")
-    _known(_mapping(data.get("orch"), "venvbuild:orch"), ORCH_KEYS, "venvbuild:orch")
-    defaults = _mapping(data.get("defaults"), "venvbuild:defaults")
-    _known(defaults, OPTIONS, "venvbuild:defaults")
-    for venv_id, cfg in _mapping(data.get("venvs"), "venvbuild:venvs").items():
-        _known(_mapping(cfg, f"venvbuild:venvs:{venv_id}"), set(OPTIONS) | {"path"},
-               f"venvbuild:venvs:{venv_id}")
-    return data
+    """The plain, checked ``venvbuild`` pillar (``{}`` if there is none); its problems
+    but a missing ``path`` (which :func:`venv_configs` refuses) are refused at once,
+    one line each."""
+    data = plain((pillar or {}).get("venvbuild"))
+    found = _problems(data, need_path=False)
+    if found:
+        raise SpecError("\n".join(found))
+    return data or {}
 
 
 def venv_configs(data):

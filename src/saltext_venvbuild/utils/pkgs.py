@@ -1,11 +1,15 @@
 """Distro packages through Salt's ``pkg`` module: build_pkgs, install_pkgs,
-symlink_pkgs (the role's venv_*_distro_package_list and venv_packages_to_symlink)."""
+symlink_pkgs (the role's venv_*_distro_package_list and venv_packages_to_symlink).
+
+When they are checked and what is remembered between runs is the workflow's
+(core/workflow.py, core/pkgdb.py); here are the calls into Salt."""
 
 import logging
 
 from salt.exceptions import CommandExecutionError
 
 from saltext_venvbuild.core import distro
+from saltext_venvbuild.core import retry
 from saltext_venvbuild.core.errors import SpecError
 
 log = logging.getLogger(__name__)
@@ -28,10 +32,29 @@ def refresh(salt, grains, cache_valid_time):
         salt["pkg.refresh_db"](cache_valid_time=int(cache_valid_time))
 
 
-def ensure(salt, grains, names, state, cache_valid_time, what):
-    """Install missing ``names`` (and, with ``latest``, upgrade them); return pkg's changes."""
+def installed_names(salt):
+    """The names of the installed packages (``pkg.list_pkgs``)."""
+    try:
+        return set(salt["pkg.list_pkgs"]() or {})
+    except CommandExecutionError as exc:
+        raise CommandExecutionError(
+            f"distro packages: cannot list the installed packages: {exc}") from None
+
+
+def ensure(salt, grains, names, state, cache_valid_time, what, *, policy=None):
+    """Install missing ``names`` (and, with ``latest``, upgrade them); return pkg's changes.
+
+    A failure with a passing cause (the package manager's lock, an unreachable
+    mirror: core/retry.py) is retried as ``policy`` (a retry.Policy) says, each
+    failed attempt logged; any other failure at once."""
     if not names:
         return {}
+    return retry.call(lambda: _ensure(salt, grains, names, state, cache_valid_time, what),
+                      policy or retry.Policy(), retry.package_cause,
+                      f"{what}: installing distro packages", (CommandExecutionError,))
+
+
+def _ensure(salt, grains, names, state, cache_valid_time, what):
     try:
         refresh(salt, grains, cache_valid_time)
         installed = _as_dict(salt["pkg.version"](*names), names)

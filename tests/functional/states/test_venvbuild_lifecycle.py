@@ -33,6 +33,10 @@ def work(tool, tmp_path_factory, build_args):
         "repo_path": str(base / "repo"),
         "build_args": build_args,
         "install_tool": tool,
+        # No distro packages: the no-op tests forbid every process, and another suite's
+        # apt test may change the package database in between. The no-op with packages
+        # is tests/functional/states/test_venvbuild_packages_retries.py's.
+        "base_pkgs": False,
     }
 
 
@@ -255,7 +259,8 @@ def test_failed_install_changes_nothing(states, work):
         ({"install_tool": "conda"}, "install_tool 'conda'"),
         ({"python": "/nonexistent/python3"}, "no executable file there"),
         ({"python": "python2.4-nowhere"}, "not found in the directories of the minion's PATH"),
-        ({"build_args": "--no-index"}, "must be a list"),
+        ({"build_args": "--no-index --find-links '/srv"}, "cannot be split into arguments"),
+        ({"build_args": "--no-index --target /srv"}, "--target is not allowed"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_changes_nothing(states, work, override, message):

@@ -6,11 +6,15 @@ docstring. Real pip, uv, git, openssl and Debian packages; no package index.
 
 import configparser
 import fcntl
+import json
 import os
+import pathlib
 import shutil
 import subprocess
 
 import pytest
+from packaging.utils import canonicalize_name
+from packaging.utils import parse_wheel_filename
 
 import sdists
 import servers
@@ -191,33 +195,71 @@ def test_install_args_and_install_env(states, tmp_path, base):
     assert os.listdir(os.path.join(package, "__pycache__")), "install_args did not reach uv"
 
 
-def test_pip_noconf_ignores_pip_config(states, loaders, tmp_path, base):
-    """venv_pip_upgrade_noconf -> pip_noconf"""
-    # A pip.conf in the builder environment (pip's site configuration); a global
-    # constraint no other test has gives this test an environment of its own.
-    args = dict(base, install_tool="pip", global_constraints=["vbnoconf<1"])
-    first = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"], **args)
-    assert first.result is True, first.comment
+def builder_env(loaders, marker):
+    """The one builder environment whose record mentions ``marker``."""
     builders = os.path.join(loaders.opts["cachedir"], "venvbuild", "builders")
     envs = []
     for root, _dirs, files in os.walk(builders):
         if "venvbuild-builder.json" in files:
             with open(os.path.join(root, "venvbuild-builder.json"), encoding="utf-8") as handle:
-                if "vbnoconf" in handle.read():
+                if marker in handle.read():
                     envs.append(root)
     (env_dir,) = envs
-    bad = os.path.join(env_dir, "pip.conf")
+    return env_dir
+
+
+def builder_record(env_dir):
+    with open(os.path.join(env_dir, "venvbuild-builder.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def test_pip_noconf_ignores_pip_config(states, loaders, tmp_path, base):
+    """venv_pip_upgrade_noconf -> pip_noconf: in the builder environment's tool
+    upgrade (its provisioning), as the role's covers its tool-upgrade steps only"""
+    # A pip.conf in the builder environment (pip's site configuration) whose
+    # [install] section only `pip install` reads: the provisioning, not `pip wheel`.
+    # A global constraint no other test has gives this test an environment of its own.
+    args = dict(base, install_tool="pip", global_constraints=["vbnoconf<1"])
+    first = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"], **args)
+    assert first.result is True, first.comment
+    bad = os.path.join(builder_env(loaders, "vbnoconf"), "pip.conf")
     with open(bad, "w", encoding="utf-8") as handle:
-        handle.write("[global]\nconstraint = /nonexistent/venvbuild-constraints.txt\n")
+        handle.write("[install]\nconstraint = /nonexistent/venvbuild-constraints.txt\n")
     try:
-        broken = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.1"], **args)
+        # package_state latest upgrades the builder environment: its provisioning runs.
+        broken = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.1"],
+                                            package_state="latest", **args)
         assert broken.result is False
+        assert "builder environment" in broken.comment
         assert "venvbuild-constraints.txt" in broken.comment
         ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.1"],
-                                         pip_noconf=True, **args)
+                                         package_state="latest", pip_noconf=True, **args)
         assert ret.result is True, ret.comment
+        assert versions(venv(tmp_path))["vbdep"] == "1.1"
     finally:
         os.unlink(bad)
+
+
+def test_pip_noconf_leaves_pip_config_to_the_build(states, loaders, tmp_path, base):
+    """venv_pip_upgrade_noconf -> pip_noconf: builds still read pip's configuration
+    (a mirror set there), as the role's wheel build does"""
+    mirror = tmp_path / "mirror"  # what only pip's configuration names
+    mirror.mkdir()
+    sdists.make_sdist("vbdep", "3.0", mirror)
+    args = dict(base, install_tool="pip", pip_noconf=True, global_constraints=["vbnoconfbuild<1"])
+    first = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==1.0"], **args)
+    assert first.result is True, first.comment
+    missing = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==3.0"], **args)
+    assert missing.result is False  # not in the build's --find-links
+    conf = os.path.join(builder_env(loaders, "vbnoconfbuild"), "pip.conf")
+    with open(conf, "w", encoding="utf-8") as handle:
+        handle.write(f"[global]\nfind-links = {mirror}\n")
+    try:
+        ret = states.venvbuild.installed(name=venv(tmp_path), packages=["vbdep==3.0"], **args)
+        assert ret.result is True, ret.comment
+        assert versions(venv(tmp_path))["vbdep"] == "3.0"
+    finally:
+        os.unlink(conf)
 
 
 @pytest.fixture
@@ -251,6 +293,119 @@ def test_ca_bundle_for_an_https_repo_with_a_release_level(states, tmp_path, buil
     assert ret.result is True, ret.comment
     installed = versions(venv(tmp_path))
     assert (installed["vbapp"], installed["vbdep"]) == ("1.0", "1.0")
+
+
+@pytest.fixture
+def system_store(tmp_path, monkeypatch):
+    """``use(*ca files)`` makes a bundle of those CAs the system's CA store for the
+    test, the way OpenSSL (and so pip, uv and venvbuild) is told of one: SSL_CERT_FILE
+    naming a file root owns, mode 0644, in directories only root can write.
+    ``use(..., mode=0o666)`` makes it a bundle others could change."""
+    store = tmp_path / "system-certs"
+    store.mkdir(mode=0o755)
+    bundle = store / "ca-certificates.crt"
+
+    def use(*cas, mode=0o644):
+        text = ""
+        for ca in cas:
+            with open(ca, encoding="ascii") as handle:
+                text += handle.read()
+        bundle.write_text(text)
+        bundle.chmod(mode)
+        assert os.stat(bundle).st_uid == 0 and os.stat(store).st_uid == 0
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        return str(bundle)
+
+    return use
+
+
+def test_the_system_ca_store_verifies_https_without_ca_bundle(states, tmp_path, sdist_dir,
+                                                              https_repo, system_store):
+    """venv_pip_install_env: REQUESTS_CA_BUNDLE -> not needed when the CA is in the
+    system's store: a constraints file by URL, uv's package index and a repo over HTTPS"""
+    served = pathlib.Path(https_repo["path"])
+    for wheel in sdist_dir.glob("*.whl"):  # a package index (PEP 503) of the build tools
+        project = served / "simple" / canonicalize_name(parse_wheel_filename(wheel.name)[0])
+        project.mkdir(parents=True, exist_ok=True)
+        shutil.copy(wheel, project)
+    (served / "upper.txt").write_text("vbdep===1.0\n")
+    url = https_repo["url"]
+    other = tmp_path / "other"  # a CA that signed nothing here
+    other.mkdir()
+    other_ca = servers.make_ca_and_cert(other)[0]
+    build = {"packages": ["vbapp"], "constraints": [f"--constraint {url}/upper.txt"],
+             "build_args": ["--no-build-isolation", "--find-links", str(sdist_dir)],
+             # uv provisions the builder environment from the index over HTTPS too;
+             # pip builds from the sdists only.
+             "build_env": {"UV_INDEX_URL": f"{url}/simple/", "PIP_NO_INDEX": "1"},
+             "install_tool": "uv"}
+    target = dict(build, venv_id="app", repo_url=f"{url}/repo", wait_timeout=1)
+
+    # The CA is in neither ca_bundle nor the system's store: a clear error, nothing built.
+    store = system_store(other_ca)
+    refused = states.venvbuild.wheels_built(name="app", repo_path=str(served / "repo"), **build)
+    assert refused.result is False
+    assert f"{url}/upper.txt: TLS verification failed" in refused.comment
+    assert f"against the system's CA store {store}" in refused.comment
+    assert "set ca_bundle" in refused.comment
+    uv_refused = states.venvbuild.wheels_built(name="app", repo_path=str(served / "repo"),
+                                               **dict(build, constraints=["vbdep===1.0"]))
+    assert uv_refused.result is False
+    assert "builder environment" in uv_refused.comment
+    assert f"{url}/simple/pip/" in uv_refused.comment
+    assert "invalid peer certificate" in uv_refused.comment
+    assert not (served / "repo").exists()
+
+    # In the system's store: the constraints file, uv's index and the repo all verify.
+    system_store(https_repo["ca"])
+    built = states.venvbuild.wheels_built(name="app", repo_path=str(served / "repo"), **build)
+    assert built.result is True, built.comment
+    ret = states.venvbuild.installed(name=venv(tmp_path), **target)
+    assert ret.result is True, ret.comment
+    assert versions(venv(tmp_path))["vbdep"] == "1.0"  # pinned by the file fetched over HTTPS
+
+    # A target whose store lacks the CA, or whose bundle others could change, is refused.
+    for cas, mode in (((other_ca,), 0o644), ((https_repo["ca"],), 0o666)):
+        store = system_store(*cas, mode=mode)
+        untrusted = states.venvbuild.installed(name=venv(tmp_path, "other"), **target)
+        assert untrusted.result is False
+        assert "TLS verification failed" in untrusted.comment and "set ca_bundle" in untrusted.comment
+        assert (f"system's CA store {store}" in untrusted.comment) is (mode == 0o644)
+        assert not os.path.lexists(venv(tmp_path, "other"))
+
+
+# -- build requirements under the venv's constraints ----------------------------------
+
+
+@pytest.mark.parametrize("tool", ["uv", "pip"])
+def test_the_venvs_constraints_reach_the_builder_environment(states, loaders, tmp_path, base,
+                                                             sdist_dir, tool):
+    """venv_build_constraints and venv_build_global_constraints -> constraints and
+    global_constraints: applied to the builder environment's build requirements too"""
+    assert (sdist_dir / "vbdep-1.1.tar.gz").exists()  # the newest vbdep offline: not taken
+    pins = tmp_path / "pins.txt"
+    pins.write_text("vbdep==1.0\n")
+    marker = f"vbbuildercons{tool}<1"  # gives this test an environment of its own
+    args = dict(base, install_tool=tool, packages=["vbapp"], build_requirements_extra=["vbdep"],
+                constraints=[marker, f"-c {pins}"])
+    ret = states.venvbuild.installed(name=venv(tmp_path), **args)
+    assert ret.result is True, ret.comment
+    env_dir = builder_env(loaders, marker)
+    assert versions(env_dir)["vbdep"] == "1.0"
+    assert builder_record(env_dir)["constraints"] == [marker, "vbdep==1.0"]
+    assert versions(venv(tmp_path))["vbdep"] == "1.0"
+
+    # Other pins are another builder environment; the first keeps what it holds.
+    pins.write_text("vbdep==1.1\n")
+    again = states.venvbuild.installed(name=venv(tmp_path), **dict(args, wheels_rebuild=True))
+    assert again.result is True, again.comment
+    assert versions(env_dir)["vbdep"] == "1.0"
+    held = sorted(versions(root)["vbdep"] for root, _dirs, files in os.walk(os.path.dirname(env_dir))
+                  if "venvbuild-builder.json" in files
+                  and marker in builder_record(root).get("constraints", []))
+    assert held == ["1.0", "1.1"]
+    assert versions(venv(tmp_path))["vbdep"] == "1.1"
 
 
 # -- python, one builder environment per interpreter --------------------------------

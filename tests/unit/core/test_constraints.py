@@ -317,10 +317,47 @@ def test_a_local_file_keeps_its_direct_references(tmp_path, line):
     path = tmp_path / "uc.txt"
     path.write_text(f"{line}\n")
     if line.startswith("."):
-        with pytest.raises(SpecError, match="not a valid requirement"):
+        with pytest.raises(SpecError, match="must be absolute"):
             constraints.load(str(path))
     else:
         assert constraints.load(str(path))[0] == [line]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["foo @ http://evil.example/foo.tar.gz", "git+https://evil.example/foo.git@main#egg=foo",
+     "https://evil.example/foo-1.0.tar.gz", "/abs/path/foo-1.0.tar.gz",
+     "file:///abs/path/foo-1.0.tar.gz", "./local/path", "-r /etc/shadow",
+     "--index-url https://evil.example/simple"],
+)
+def test_a_file_url_is_read_as_a_fetched_file_pins_only(tmp_path, line):
+    """-c file:///... (which the role's pip accepts) names a file by URL: version pins only,
+    like an http(s) URL's content, not what a local path may hold."""
+    path = tmp_path / "uc.txt"
+    path.write_text(f"foo===1.0\n{line}\n")
+    url = f"file://{path}"
+    with pytest.raises(SpecError) as info:
+        constraints.load(url)
+    assert str(info.value).startswith(f"constraints file {url}, line 2: ")
+    assert "is a pip option" in str(info.value) or "may hold only version pins" in str(info.value)
+
+
+def test_load_a_file_url(tmp_path, uc_file):
+    data = uc_file.read_bytes()
+    copy = tmp_path / "my dir" / "uc.txt"
+    copy.parent.mkdir()
+    copy.write_bytes(data)
+    url = "file://" + str(copy).replace(" ", "%20")
+    lines, record = constraints.load(url)
+    assert lines == constraints.load(str(uc_file))[0]
+    assert record == ConstraintFile(url, hashlib.sha256(data).hexdigest())
+    pinned, _ = constraints.load(f"{url}#sha256={hashlib.sha256(data).hexdigest()}")
+    assert pinned == lines
+    with pytest.raises(TrustError, match="its content has sha256"):
+        constraints.load(f"{url}#sha256={'0' * 64}")
+    with pytest.raises(SpecError, match="cannot read it"):
+        constraints.load(f"file://{tmp_path}/missing.txt")
+    assert constraints.warnings([url]) == []
 
 
 def test_a_fetched_file_hides_the_credentials_of_its_url(http_root, http_client):

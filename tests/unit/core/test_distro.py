@@ -235,3 +235,40 @@ def test_a_package_without_python3_modules_is_refused(files):
     with pytest.raises(SpecError, match="installs no Python 3 module") as exc:
         distro.python_entries("libvirt0", files, 3, 11)
     assert "libvirt0" in str(exc.value)
+
+
+# -- the role's base package lists ----------------------------------------------------
+
+
+def test_base_packages_are_the_roles_vars_per_os_family():
+    """The role's vars/debian.yml and vars/redhat.yml, list for list."""
+    assert set(distro.base_packages("Debian", "build")) == {
+        "cmake", "g++", "python3-pkgconfig", "python3-dev", "python3-venv",
+        "python3-packaging", "python3-setuptools"}
+    assert set(distro.base_packages("Debian", "install")) == {
+        "python3-packaging", "python3-setuptools", "python3-venv"}
+    assert set(distro.base_packages("RedHat", "build")) == {
+        "autoconf", "cmake", "gcc", "gcc-c++", "python3-devel", "python3-packaging"}
+    assert set(distro.base_packages("RedHat", "install")) == {"python3-packaging"}
+
+
+@pytest.mark.parametrize("family", ["Suse", "Arch", "", None])
+def test_another_os_family_has_no_base_packages(family):
+    assert distro.base_packages(family, "build") == ()
+    assert distro.base_packages(family, "install") == ()
+
+
+def test_base_packages_are_valid_package_names():
+    from saltext_venvbuild.core.options import check_package_names  # pylint: disable=import-outside-toplevel
+
+    for lists in distro.BASE_PACKAGES.values():
+        for names in lists.values():
+            assert check_package_names(list(names), "base") == sorted(names)
+
+
+def test_scripts_test_installs_the_debian_base_packages_before_the_suite():
+    import pathlib  # pylint: disable=import-outside-toplevel
+
+    script = (pathlib.Path(__file__).resolve().parents[3] / "scripts" / "test").read_text()
+    line = script.split("for pkg in ", 1)[1].split("; do", 1)[0]
+    assert set(line.replace("\\", " ").split()) == set(distro.base_packages("Debian", "build"))

@@ -154,12 +154,38 @@ def test_validate_does_not_change_its_input():
 # -- unknown keys ----------------------------------------------------------------------
 
 
-def test_unknown_argument_lists_the_known_ones():
+def test_unknown_arguments_get_one_line_each_with_the_closest_option():
     with pytest.raises(SpecError) as info:
-        validate(pakages=["a"], bogus=1)
-    message = str(info.value)
-    assert "unknown argument(s) bogus, pakages" in message
-    assert "known ones are " + ", ".join(sorted(options.OPTIONS)) in message
+        validate(pakages=["a"], bogus=1, instal_tool="uv")
+    assert str(info.value).splitlines() == [
+        f"venvbuild: unknown argument 'bogus'; {options.OPTIONS_HINT}",
+        "venvbuild: unknown argument 'instal_tool'; did you mean 'install_tool'?",
+        "venvbuild: unknown argument 'pakages'; did you mean 'packages'?",
+    ]
+
+
+def test_unknown_keys_suggest_list_or_hint():
+    known = ("path", "url", "user", "group", "nginx")
+    assert options.unknown_keys(["url", "pth", "zz"], known, "pillar venvbuild:repo") == [
+        "pillar venvbuild:repo: unknown key 'pth'; did you mean 'path'?",
+        # No close match among a few names: they are listed.
+        "pillar venvbuild:repo: unknown key 'zz'; the known keys are group, nginx, path, url, user",
+    ]
+    assert options.unknown_keys(["url", "path"], known, "x") == []
+    # Among the options (too many to list) the hint says where they are.
+    assert options.unknown_keys(["zzz"], options.OPTIONS, "x") == [
+        f"x: unknown key 'zzz'; {options.OPTIONS_HINT}"]
+    assert options.unknown_keys(["path"], options.OPTIONS, "x", instead={"path": "not here"}) == [
+        "x: unknown key 'path'; not here"]
+
+
+def test_unknown_keys_are_shown_escaped_and_cut():
+    hostile = "pakages\x1b[2J" + "x" * 100
+    (line,) = options.unknown_keys([hostile], options.OPTIONS, "x")
+    assert "\x1b" not in line and "\\x1b" in line  # repr escapes the terminal control
+    assert len(line) < 60 + len(f"x: unknown key ; {options.OPTIONS_HINT}") + 5
+    (line,) = options.unknown_keys([3], ("a",), "x")  # YAML may make any key
+    assert line == "x: unknown key 3; the known keys are a"
 
 
 def test_dunder_keys_are_ignored():
@@ -234,10 +260,21 @@ def test_install_tool_conda_is_refused():
     refused("install_tool", "conda", match="install_tool 'conda': must be one of pip, uv")
 
 
-@pytest.mark.parametrize("value", ["installed", "LATEST", "absent"])
+@pytest.mark.parametrize("value", ["installed", "LATEST", "absent", "forcereinstall", 1])
 def test_invalid_package_state_is_refused(value):
     refused("package_state", value,
-            match=f"package_state '{value}': must be one of present, latest")
+            match=f"package_state {value!r}: must be one of present, latest")
+
+
+@pytest.mark.parametrize("value, instead", [
+    ("absent", "to remove packages, drop them from packages .* venvbuild.absent state"),
+    ("forcereinstall", ".* fresh venv; .*set rebuild: true for one run"),
+])
+def test_the_roles_other_package_states_name_what_does_their_work(value, instead):
+    """The role's uv (and pip) branch also takes absent and forcereinstall."""
+    refused("package_state", value,
+            match=f"^package_state '{value}': must be one of present, latest; the role's "
+                  f"'{value}' has no equivalent here: {instead}")
 
 
 def test_invalid_pkgs_state_is_refused():
@@ -260,9 +297,20 @@ def test_unknown_builder_tgt_type_is_refused(value):
 @pytest.mark.parametrize("name", ["packages", "default_packages", "constraints",
                                   "global_constraints", "build_requirements",
                                   "build_requirements_extra"])
-@pytest.mark.parametrize("value", ["keystone", b"keystone", {"keystone": None}, 3, [1], [None]])
+@pytest.mark.parametrize("value", ["keystone", b"keystone", {"keystone": None}, 3, [1],
+                                   [None, 2]])
 def test_requirement_lists_must_be_lists_of_strings(name, value):
     refused(name, value)
+
+
+@pytest.mark.parametrize("name", ["packages", "default_packages", "constraints",
+                                  "global_constraints", "build_requirements",
+                                  "build_requirements_extra", "build_pkgs", "install_pkgs",
+                                  "symlink_pkgs"])
+def test_empty_entries_are_dropped_from_lists_as_the_role_does(name):
+    """OpenStack-Ansible's templates write '' through ternary; the role's select() drops it."""
+    assert validate(**{name: ["", "gcc", None, "  "]})[name] == ["gcc"]
+    assert validate(**{name: [""]})[name] == []
 
 
 def test_requirement_lists_accept_tuples():
@@ -270,14 +318,15 @@ def test_requirement_lists_accept_tuples():
 
 
 @pytest.mark.parametrize("name", ["build_args", "default_build_args", "install_args"])
-@pytest.mark.parametrize("value", ["--compile", {"--index-url": "http://x"}, 3, True,
-                                   [None], [["--x"]], [{"a": 1}], [True]])
+@pytest.mark.parametrize("value", [{"--index-url": "http://x"}, 3, True,
+                                   [None], [["--x"]], [{"a": 1}], [True], "--x 'a"])
 def test_args_must_be_lists_of_strings(name, value):
     refused(name, value)
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"install_args": "--compile"}, "install_args must be a list"),
+    ({"install_args": "--compile 'x"}, "install_args: the string cannot be split"),
+    ({"install_args": "--target /etc"}, "install_args .*--target is not allowed"),
     ({"install_args": ["a\nb"]}, "NUL or newline"),
     ({"build_args": ["a\0b"]}, "NUL or newline"),
     ({"build_args": ["a\u2028b"]}, "line-separator"),
@@ -631,3 +680,34 @@ def test_numeric_repo_user_without_an_account_is_a_spec_error():
     uid = _unused_id()
     with pytest.raises(SpecError, match="repo_user"):
         validate(repo_user=str(uid))
+
+
+# -- retries, retry_delay, base_pkgs (the role's retries: 5, delay: 2 and base lists) --
+
+
+def test_retries_retry_delay_and_base_pkgs_defaults_are_the_roles():
+    opts = options.validate({})
+    assert (opts["retries"], opts["retry_delay"], opts["base_pkgs"]) == (5, 2.0, True)
+    assert {"retries", "retry_delay", "base_pkgs"} <= set(options.BUILD_OPTIONS)
+
+
+def test_retries_and_retry_delay_take_their_bounds():
+    opts = options.validate({"retries": 0, "retry_delay": 0})
+    assert (opts["retries"], opts["retry_delay"]) == (0, 0.0)
+    opts = options.validate({"retries": options.MAX_RETRIES, "retry_delay": 0.25})
+    assert (opts["retries"], opts["retry_delay"]) == (options.MAX_RETRIES, 0.25)
+
+
+@pytest.mark.parametrize("value", [-1, options.MAX_RETRIES + 1, 1.5, "5", True, [5]])
+def test_retries_outside_its_range_is_refused(value):
+    assert "must be a whole number from 0 to" in refused("retries", value)
+
+
+@pytest.mark.parametrize("value", [-1, options.MAX_RETRY_DELAY + 1, float("nan"), "2", True])
+def test_retry_delay_outside_its_range_is_refused(value):
+    refused("retry_delay", value)
+
+
+@pytest.mark.parametrize("value", ["false", 0, "no"])
+def test_base_pkgs_is_a_boolean(value):
+    assert "must be true or false" in refused("base_pkgs", value)

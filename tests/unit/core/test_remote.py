@@ -521,6 +521,34 @@ def test_tls_failure_names_ca_bundle_and_is_not_retried(tls_repo, clock):
     assert clock.slept == []
 
 
+def test_tls_with_the_ca_in_the_system_store_works(tls_repo, tls_files, clock, monkeypatch):
+    """Without ca_bundle the system's store verifies (here an SSL_CERT_FILE only
+    root can change, as OpenSSL reads it); REQUESTS_CA_BUNDLE does not steer it."""
+    url = tls_repo.serve("/t.txt", ok(b"fine"))
+    monkeypatch.setenv("SSL_CERT_FILE", tls_files[1])
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    with remote.Http(clock=clock) as http:
+        assert http.verify == tls_files[1]
+        assert http.get_text(url, "thing") == "fine"
+
+
+def test_tls_failure_names_the_system_store_it_used(tls_repo, tls_files, clock, monkeypatch,
+                                                    tmp_path):
+    url = tls_repo.serve("/t.txt", ok(b"fine"))
+    writable = tmp_path / "ca.pem"  # the right CA, but others could change it: not the store
+    with open(tls_files[1], "rb") as handle:
+        writable.write_bytes(handle.read())
+    writable.chmod(0o666)
+    monkeypatch.setenv("SSL_CERT_FILE", str(writable))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_files[1])  # the caller's: not taken either
+    with remote.Http(clock=clock) as http:
+        assert http.verify != str(writable)
+        with pytest.raises(RepoError, match="TLS verification failed") as info:
+            http.get_text(url, "thing")
+    assert "against the system's CA store" in str(info.value) or "certifi" in str(info.value)
+    assert "set ca_bundle" in str(info.value)
+
+
 def test_tls_with_the_ca_bundle_works(tls_repo, tls_files, clock):
     url = tls_repo.serve("/t.txt", ok(b"fine"))
     with remote.Http(ca_bundle=tls_files[1], clock=clock) as http:

@@ -99,6 +99,21 @@ def test_non_zero_exit_raises_the_error_with_the_output_tail():
     assert "full log" not in message
 
 
+def test_the_error_carries_the_whole_output_with_credentials_hidden():
+    """What core/retry.py reads to tell a network failure from a compile error."""
+    code = """
+        print("WARNING: Retrying after connection broken by: https://u:s3cret@mirror.example/simple/")
+        for n in range(100):
+            print(f"line {n}")
+        raise SystemExit(1)
+    """
+    with pytest.raises(BuildError) as info:
+        run(py(code), BuildError, "building app")
+    assert "connection broken" not in str(info.value)  # beyond the tail
+    assert "connection broken by: https://****@mirror.example/" in info.value.output
+    assert "line 99" in info.value.output and "s3cret" not in info.value.output
+
+
 def test_tail_is_bounded_in_characters():
     text = "\n".join("x" * 500 for _ in range(20))
     assert len(runner.tail(text)) <= 3000

@@ -262,12 +262,18 @@ def test_other_constraints_are_requirements(text, expected):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("-c relative/c.txt", "must be an http\\(s\\) URL or an absolute path without '..'"),
-        ("-c ./c.txt", "must be an http\\(s\\) URL or an absolute path"),
+        ("-c relative/c.txt", "must be an http\\(s\\) URL, a file: URL or an absolute path without '..'"),
+        ("-c ./c.txt", "must be an http\\(s\\) URL, a file: URL or an absolute path"),
         ("-c /etc/../shadow", "without '..'"),
         ("-c /srv/x/..", "without '..'"),
         ("-c ftp://h/c.txt", "must be an http\\(s\\) URL"),
-        ("-c file:///etc/c.txt", "must be an http\\(s\\) URL"),
+        ("-c file://otherhost/etc/c.txt", "a file: URL must name an absolute path on this minion"),
+        ("-c file:///etc/../shadow", "without a host, a query or '..'"),
+        ("-c file:///etc/%2e%2e/shadow", "without a host, a query or '..'"),
+        ("-c file:c.txt", "a file: URL must name an absolute path"),
+        ("-c file:///etc/c.txt?x=1", "without a host, a query"),
+        ("-c file:///etc/c%0a-r%20/etc/shadow", "control or line-separator"),
+        ("-c file:///etc/c.txt#md5=abc", "the only fragment a constraints URL may have"),
         ("-c https:///c.txt", "the URL has no host"),
         ("-c http://:80/c.txt", "the URL has no host"),
         ("-c https://user@/c.txt", "the URL has no host"),
@@ -539,8 +545,8 @@ def test_create_accepts_the_builds_options():
 
 
 def test_check_build_args_checks_the_form_first():
-    with pytest.raises(SpecError, match="build_args must be a list"):
-        check_build_args("--no-index")
+    with pytest.raises(SpecError, match="build_args: the string cannot be split"):
+        check_build_args("--no-index --find-links '/srv/sdists")
     with pytest.raises(SpecError, match="default_build_args: argument 1 contains a NUL"):
         check_build_args(["--pre\0"], "default_build_args")
 
@@ -561,9 +567,23 @@ def test_spec_cache_checks_build_args_again(tmp_path):
     assert cache.get("v", "p", inputs) is None
 
 
-def test_create_refuses_build_args_as_a_string():
-    with pytest.raises(SpecError, match="build_args must be a list"):
-        VenvSpec.create("v", packages=["a"], build_args="--no-index --find-links /srv")
+def test_create_splits_build_args_given_as_a_string_as_the_roles_shell_would():
+    """The role's venv_pip_build_args is a string on a command line: the same words,
+    the same spec id; each word is still checked against the allow-list."""
+    as_list = VenvSpec.create("v", packages=["a"],
+                              build_args=["--no-index", "--find-links", "/srv/my sdists"])
+    as_string = VenvSpec.create("v", packages=["a"],
+                                build_args="--no-index  --find-links '/srv/my sdists'")
+    assert as_string.build_args == as_list.build_args
+    assert as_string.spec_id == as_list.spec_id
+    assert VenvSpec.create("v", packages=["a"], build_args="").build_args == ()
+    with pytest.raises(SpecError, match="^build_args: .*--target"):
+        VenvSpec.create("v", packages=["a"], build_args="--no-index --target /etc")
+    # Nothing is expanded or run: ';' and '$(...)' stay in the words, which the allow-list refuses.
+    with pytest.raises(SpecError, match="^build_args: "):
+        VenvSpec.create("v", packages=["a"], build_args="--no-index; touch /tmp/x")
+    with pytest.raises(SpecError, match="^build_args: "):
+        VenvSpec.create("v", packages=["a"], build_args="--find-links $(touch /tmp/x)")
 
 
 @pytest.mark.parametrize("field", ["packages", "default_packages"])
@@ -777,9 +797,23 @@ def test_check_args_accepts_a_tuple_and_empty_arguments():
     assert check_args(("--prefix", ""), "build_args") == ("--prefix", "")
 
 
-def test_check_args_refuses_a_string():
-    with pytest.raises(SpecError, match="install_args must be a list"):
-        check_args("--no-index", "install_args")
+@pytest.mark.parametrize("text, expected", [
+    ("--no-index", ("--no-index",)),
+    ("  --find-links  /srv/a  ", ("--find-links", "/srv/a")),
+    ("--find-links '/srv/my sdists' -C 'k=v w'", ("--find-links", "/srv/my sdists", "-C", "k=v w")),
+    ('--find-links "/srv/x"', ("--find-links", "/srv/x")),
+    ("--find-links /srv/a\\ b", ("--find-links", "/srv/a b")),
+    ("", ()),
+    ("--index-url=https://h/simple#frag", ("--index-url=https://h/simple#frag",)),
+])
+def test_check_args_splits_a_string_as_shlex_does(text, expected):
+    assert check_args(text, "install_args") == expected
+
+
+@pytest.mark.parametrize("text", ["--find-links '/srv", '--x "a', "--x a\\"])
+def test_check_args_refuses_a_string_it_cannot_split(text):
+    with pytest.raises(SpecError, match="^install_args: the string cannot be split .*not shown"):
+        check_args(text, "install_args")
 
 
 @pytest.mark.parametrize(
@@ -814,7 +848,7 @@ def test_check_args_refuses_any_control_character(bad):
 
 def test_check_args_messages_hide_credentials():
     with pytest.raises(SpecError) as info:
-        check_args("--index-url https://u:s3cret@h/simple", "install_args")
+        check_args("--index-url 'https://u:s3cret@h/simple", "install_args")
     assert "s3cret" not in str(info.value)
     with pytest.raises(SpecError) as info:
         check_args(["--index-url", "https://u:s3cret@h/simple\n"], "install_args")
@@ -901,7 +935,15 @@ def test_check_choice_refuses_others_and_lists_the_choices(bad):
         pytest.param(lambda: normalize_requirement("foo @ https://u:s3cret@h/\x85x"), id="separator"),
         pytest.param(lambda: normalize_constraint("-c ftp://u:s3cret@h/c.txt"), id="constraint-scheme"),
         pytest.param(lambda: normalize_constraint("-c https://u:s3cret@/c.txt"), id="constraint-host"),
-        pytest.param(lambda: check_args("https://u:s3cret@h/", "build_args"), id="args-string"),
+        pytest.param(lambda: check_args("--index-url 'https://u:s3cret@h/", "build_args"),
+                     id="args-string"),
+        pytest.param(lambda: check_build_args("https://u:s3cret@h/"), id="args-string-bare"),
+        pytest.param(lambda: normalize_requirement("https://u:s3cret@h/download?f=x"),
+                     id="archive-url-without-name"),
+        pytest.param(lambda: normalize_requirement("file://u:s3cret@h/x-1.0.tar.gz"),
+                     id="archive-file-url-with-host"),
+        pytest.param(lambda: normalize_constraint("-c file://u:s3cret@h/c.txt"),
+                     id="constraint-file-url-with-host"),
         pytest.param(lambda: check_args({"x": "https://u:s3cret@h/"}, "build_args"), id="args-dict"),
         pytest.param(lambda: check_env({"PIP_INDEX_URL": "https://u:s3cret@h/\n"}, "build_env"),
                      id="env-value"),
@@ -1034,3 +1076,84 @@ def test_spec_cache_writes_no_credentials(tmp_path):
     private = _opts(packages=["keystone @ https://user:s3cret@git.example/keystone.tar.gz"])
     VenvSpec.from_options("keystone", private, "debian-12-x86_64-cp311", cache=cache)
     assert "s3cret" not in path.read_text()
+
+
+# -- OpenStack-Ansible's inputs as written (#16 item 7) --------------------------------
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None])
+def test_empty_entries_are_dropped_as_the_role_selects_them(blank):
+    """OSA templates write '' through ternary; the role's select() drops it."""
+    plain = VenvSpec.create("v", packages=["a"], default_packages=["b"], constraints=["c<2"],
+                            global_constraints=["-c https://h/u"], tools=["pip"],
+                            build_requirements=["pbr"])
+    with_blanks = VenvSpec.create(
+        "v", packages=["a", blank], default_packages=[blank, "b"], constraints=[blank, "c<2"],
+        global_constraints=["-c https://h/u", blank], tools=["pip", blank],
+        build_requirements=[blank, "pbr"])
+    assert with_blanks == plain and with_blanks.spec_id == plain.spec_id
+    assert normalize_requirements([blank, "x", blank]) == ("x",)
+    assert normalize_constraints([blank]) == ()
+
+
+def test_a_list_of_empty_entries_only_is_no_packages():
+    with pytest.raises(SpecError, match="no packages given"):
+        VenvSpec.create("v", packages=["", None], default_packages=[" "])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("/srv/sdists/Foo_Bar-1.0.tar.gz", "foo-bar @ file:///srv/sdists/Foo_Bar-1.0.tar.gz"),
+    ("/srv//sdists/./oslo.config-9.0.zip", "oslo-config @ file:///srv/sdists/oslo.config-9.0.zip"),
+    ("/srv/my sdists/foo-1.0.tar.gz", "foo @ file:///srv/my%20sdists/foo-1.0.tar.gz"),
+    ("/srv/w/Foo-1.0-py3-none-any.whl", "foo @ file:///srv/w/Foo-1.0-py3-none-any.whl"),
+    ("file:///srv/sdists/foo-1.0.tar.gz", "foo @ file:///srv/sdists/foo-1.0.tar.gz"),
+    ("file://localhost/srv/foo-1.0.tar.gz", "foo @ file://localhost/srv/foo-1.0.tar.gz"),
+    ("https://host/pkgs/foo-1.0.tar.gz", "foo @ https://host/pkgs/foo-1.0.tar.gz"),
+    ("HTTPS://host/foo-1.0.tar.gz", "foo @ HTTPS://host/foo-1.0.tar.gz"),
+    ("https://host/foo-1.0.tar.gz#sha256=" + "a" * 64,
+     "foo @ https://host/foo-1.0.tar.gz#sha256=" + "a" * 64),
+    ("https://host/download/latest#egg=Foo", "foo @ https://host/download/latest"),
+    ("http://host:8080/foo%2Dbar-1.0.tar.gz", "foo-bar @ http://host:8080/foo%2Dbar-1.0.tar.gz"),
+])
+def test_a_bare_sdist_or_wheel_becomes_a_direct_reference(text, expected):
+    """pip takes a path or URL of an sdist in a package list; here it is the
+    'name @ URL' requirement it means, checked and recorded as one, with the spec id
+    of that requirement written out."""
+    assert normalize_requirement(text) == expected
+    assert normalize_requirement(expected) == expected  # idempotent, as the manifest needs
+    written_out = VenvSpec.create("v", packages=[expected])
+    assert VenvSpec.create("v", packages=[text]).spec_id == written_out.spec_id
+
+
+@pytest.mark.parametrize("text, message", [
+    ("./sdists/foo-1.0.tar.gz", "must be absolute"),
+    ("~/foo-1.0.tar.gz", "must be absolute"),
+    ("/srv/../etc/foo-1.0.tar.gz", "without '..'"),
+    ("/srv/sdists/keystone", "no package name in its file name 'keystone'"),
+    ("/srv/sdists/foo.tar.gz", "no package name"),
+    ("/srv/sdists/foo-1.0.tar.bz2", "no package name"),
+    ("https://host/", "no package name in its file name ''"),
+    ("https://host/download?file=foo-1.0.tar.gz", "no package name in its file name 'download'"),
+    ("file://otherhost/srv/foo-1.0.tar.gz", "a file: URL must name an absolute path on this minion"),
+    ("file:///srv/../etc/foo-1.0.tar.gz", "without '..' or a host"),
+    ("file:///srv/%2e%2e/etc/foo-1.0.tar.gz", "without '..' or a host"),
+    ("file:foo-1.0.tar.gz", "a file: URL must name an absolute path"),
+    ("file:///srv/foo-1.0.tar.gz%0a-r%20/etc/shadow", "control or line-separator"),
+    ("/srv/foo-1.0.tar.gz\n-r /etc/shadow", "line breaks"),
+])
+def test_bad_bare_sdists_are_refused_naming_the_entry(text, message):
+    with pytest.raises(SpecError, match=f"^package .*{re.escape(message)}"):
+        normalize_requirement(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("-c file:///etc/venvbuild/uc.txt", "-c file:///etc/venvbuild/uc.txt"),
+    ("--constraint=file:/etc/venvbuild/uc.txt", "-c file:///etc/venvbuild/uc.txt"),
+    ("-c file://localhost/etc//uc.txt", "-c file:///etc/uc.txt"),
+    ("-c file:///srv/my%20dir/uc.txt", "-c file:///srv/my%20dir/uc.txt"),
+    ("-c file:///srv/uc.txt#sha256=" + "A" * 64, "-c file:///srv/uc.txt#sha256=" + "a" * 64),
+])
+def test_file_constraints_urls_are_accepted_as_the_role_accepts_them(text, expected):
+    assert normalize_constraint(text) == expected
+    assert normalize_constraint(expected) == expected
+    assert split_constraint_pin(expected[3:])[0].startswith("file:///")

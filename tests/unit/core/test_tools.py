@@ -129,15 +129,31 @@ def test_environ_ca_bundle_overrides_inherited_ca_variables(clean_environ, monke
     assert env["REQUESTS_CA_BUNDLE"] == env["SSL_CERT_FILE"] == "/etc/venvbuild/ca.pem"
 
 
-def test_environ_pip_noconf(clean_environ, monkeypatch):
-    assert tools.ToolSettings(pip_noconf=True).environ()["PIP_CONFIG_FILE"] == os.devnull == (
-        "/dev/null")
-    assert "PIP_CONFIG_FILE" not in tools.ToolSettings(pip_noconf=False).environ()
+def test_environ_pip_noconf_only_for_the_tool_upgrade(clean_environ, monkeypatch):
+    """pip_noconf covers the builder environment's provisioning (the role's tool
+    upgrade) only; builds and installs read pip's configuration files."""
+    noconf = tools.ToolSettings(pip_noconf=True)
+    assert noconf.environ(tool_upgrade=True)["PIP_CONFIG_FILE"] == os.devnull == "/dev/null"
+    assert "PIP_CONFIG_FILE" not in noconf.environ()  # a build or an install
+    assert "PIP_CONFIG_FILE" not in tools.ToolSettings(pip_noconf=False).environ(tool_upgrade=True)
     monkeypatch.setenv("PIP_CONFIG_FILE", "/etc/pip.conf")  # the caller's: not inherited
-    assert tools.ToolSettings(pip_noconf=True).environ()["PIP_CONFIG_FILE"] == "/dev/null"
+    assert noconf.environ(tool_upgrade=True)["PIP_CONFIG_FILE"] == "/dev/null"
+    assert "PIP_CONFIG_FILE" not in noconf.environ()
     assert tools.ToolSettings(pip_noconf=True, env={"PIP_CONFIG_FILE": "/x"}).environ(
-        {"PIP_CONFIG_FILE": "/y"})["PIP_CONFIG_FILE"] == "/dev/null"
+        {"PIP_CONFIG_FILE": "/y"}, tool_upgrade=True)["PIP_CONFIG_FILE"] == "/dev/null"
     assert "PIP_CONFIG_FILE" not in tools.ToolSettings(pip_noconf=False).environ()
+
+
+def test_environ_uv_uses_the_system_ca_store(clean_environ):
+    env = tools.ToolSettings(tool="uv").environ()
+    assert env["UV_SYSTEM_CERTS"] == env["UV_NATIVE_TLS"] == "1"
+    assert "SSL_CERT_FILE" not in env  # uv finds the store itself
+    bundled = tools.ToolSettings(ca_bundle="/etc/venvbuild/ca.pem").environ()
+    assert bundled["SSL_CERT_FILE"] == "/etc/venvbuild/ca.pem"  # which uv prefers to the store
+    for var in ("UV_SYSTEM_CERTS", "UV_NATIVE_TLS"):  # the operator's choice, alone
+        env = tools.ToolSettings(env={var: "0"}).environ()
+        assert env[var] == "0"
+        assert not set(tools.SYSTEM_CERTS_ENV) - {var} & set(env)
 
 
 def test_environ_extra_then_own_env_last(clean_environ):
@@ -145,7 +161,7 @@ def test_environ_extra_then_own_env_last(clean_environ):
                                   env={"CFLAGS": "-O2", "SHARED": "own",
                                        "PIP_NO_INPUT": "0", "SSL_CERT_FILE": "/mine.pem"})
     env = settings.environ({"SHARED": "extra", "EXTRA_ONLY": "1", "PIP_CONFIG_FILE": "/x.conf",
-                            "VB_INHERITED": "overridden"})
+                            "VB_INHERITED": "overridden"}, tool_upgrade=True)
     assert env["CFLAGS"] == "-O2"
     assert env["SHARED"] == "own"  # self.env wins over extra
     assert env["EXTRA_ONLY"] == "1"
@@ -160,7 +176,7 @@ def test_environ_reaches_the_tool(clean_environ):
     settings = tools.ToolSettings(env={"VB_OWN": "yes"}, pip_noconf=True)
     out = settings.run([sys.executable, "-c", "import os; print(os.environ['VB_OWN'], "
                         "os.environ['PIP_CONFIG_FILE'], os.environ['VB_EXTRA'])"],
-                       ToolError, "x", extra_env={"VB_EXTRA": "too"})
+                       ToolError, "x", extra_env={"VB_EXTRA": "too"}, tool_upgrade=True)
     assert out.split() == ["yes", "/dev/null", "too"]
 
 

@@ -10,6 +10,7 @@ installer leaves them::
     <venvs>/.keystone.versions/<spec id>-20260101T000000Z/venvbuild.json, bin/python
 """
 
+import dataclasses
 import hashlib
 import os
 import socket
@@ -17,6 +18,7 @@ import subprocess
 
 import pytest
 
+from saltext_venvbuild.core import distro
 from saltext_venvbuild.core import options
 from saltext_venvbuild.core import plan
 from saltext_venvbuild.core import remote
@@ -26,6 +28,7 @@ from saltext_venvbuild.core.builder import BuildResult
 from saltext_venvbuild.core.errors import InstallError
 from saltext_venvbuild.core.errors import RepoError
 from saltext_venvbuild.core.errors import SpecError
+from saltext_venvbuild.core.errors import ToolError
 from saltext_venvbuild.core.errors import TrustError
 from saltext_venvbuild.core.errors import UnreachableError
 from saltext_venvbuild.core.installer import InstallResult
@@ -80,6 +83,7 @@ class Recorder:
         self.links = []
         self.build_answer = None
         self.announce_answer = {"facts": "set"}
+        self.installed = set()  # the distro packages installed_pkgs lists; ensure_pkgs adds
 
     def names(self):
         return [name for name, _args in self.calls]
@@ -90,7 +94,12 @@ class Recorder:
     def hooks(self):
         def ensure_pkgs(names, state, valid, what):
             self.calls.append(("ensure_pkgs", (list(names), state, valid, what)))
+            self.installed.update(names)
             return self.ensure_answer
+
+        def installed_pkgs():
+            self.calls.append(("installed_pkgs", ()))
+            return set(self.installed)
 
         def symlink_sources(names, interpreter):
             self.calls.append(("symlink_sources", (list(names), interpreter)))
@@ -113,9 +122,20 @@ class Recorder:
             self.calls.append(("announce", (venv_id, data)))
             return self.announce_answer
 
-        return Hooks(minion_id=MINION, ensure_pkgs=ensure_pkgs, symlink_sources=symlink_sources,
+        return Hooks(minion_id=MINION, ensure_pkgs=ensure_pkgs, installed_pkgs=installed_pkgs,
+                     symlink_sources=symlink_sources,
                      mine_get=mine_get, request_build=request_build, mine_update=mine_update,
                      announce=announce)
+
+
+@pytest.fixture(autouse=True)
+def package_database(tmp_path, monkeypatch):
+    """A package database file of the test's own (core/pkgdb.py): the machine's may
+    change under a test; touching this one is a package change."""
+    path = tmp_path / "dpkg-status"
+    path.write_text("Package: base-files\n")
+    monkeypatch.setattr(Workflow, "package_databases", (str(path),))
+    return path
 
 
 @pytest.fixture
@@ -246,9 +266,9 @@ class FakeBuilder:
     instances = []
     result = None
 
-    def __init__(self, repo, interpreter, state_dir, settings, http=None):
+    def __init__(self, repo, interpreter, state_dir, settings, http=None, retry=None):
         self.repo, self.interpreter, self.state_dir = repo, interpreter, state_dir
-        self.settings, self.http = settings, http
+        self.settings, self.http, self.retry = settings, http, retry
         self.builds = []
         FakeBuilder.instances.append(self)
 
@@ -256,6 +276,13 @@ class FakeBuilder:
         self.builds.append({"spec": spec, "rebuild": rebuild, "latest": latest,
                             "recreate_env": recreate_env})
         return FakeBuilder.result
+
+    resolved = None  # what resolve() answers: {name: version}
+    resolves = []
+
+    def resolve(self, spec):
+        FakeBuilder.resolves.append(spec)
+        return dict(FakeBuilder.resolved)
 
 
 class RefusingBuilder:
@@ -267,6 +294,7 @@ class RefusingBuilder:
 def fake_builder(monkeypatch):
     FakeBuilder.instances = []
     FakeBuilder.result = None
+    FakeBuilder.resolved, FakeBuilder.resolves = None, []
     monkeypatch.setattr(workflow, "Builder", FakeBuilder)
     return FakeBuilder
 
@@ -449,8 +477,7 @@ def test_test_mode_predicts_the_reinstall_of_a_venv_without_bin_python(make, ven
     assert result["changed"] is True
 
 
-@pytest.mark.parametrize("forced", [{"rebuild": True}, {"wheels_rebuild": True},
-                                    {"package_state": "latest"}])
+@pytest.mark.parametrize("forced", [{"rebuild": True}, {"wheels_rebuild": True}])
 def test_forced_runs_skip_the_noop_path(make, rec, venvs, tmp_path, forced, no_builder,
                                         no_install):
     wf = make(**forced)
@@ -468,16 +495,18 @@ def test_pkgs_state_latest_on_a_current_venv_upgrades_only_outside_test(make, re
     wf = make(install_pkgs=["libpq5"], pkgs_state="latest")
     manifest = _publish(wf, tmp_path)
     paths = _managed(venvs, _stamp(wf.spec, manifest.sha256, install_pkgs=["libpq5"]))
+    rec.installed = {"libpq5"}
     result = wf.install(paths, test=True)
     assert result["changed"] is False
-    assert "only outside test mode" in result["comment"]
-    assert rec.calls == []
+    assert "is current" in result["comment"]
+    assert rec.names() == ["installed_pkgs"]  # present: nothing to predict; no upgrade asked
 
+    rec.calls.clear()
     rec.ensure_answer = {"libpq5": {"old": "15.1", "new": "15.2"}}
     result = wf.install(paths, test=False)
     assert result["changed"] is True
     assert result["changes"] == {"distro_packages": {"libpq5": {"old": "15.1", "new": "15.2"}}}
-    assert "upgraded libpq5" in result["comment"]
+    assert "installed or upgraded distro packages libpq5" in result["comment"]
     assert rec.args("ensure_pkgs") == [(["libpq5"], "latest", 600.0,
                                         f"venv {paths.path}: install_pkgs")]
 
@@ -971,7 +1000,9 @@ def test_local_install_uses_the_published_manifest_without_building(
     assert request.keep == 3 and request.adopt is False
     assert request.interpreter == PY
 
-    assert rec.names() == ["ensure_pkgs", "symlink_sources", "mine_update", "announce"]
+    # The packages are listed, the missing ones installed, listed again; then the venv.
+    assert rec.names() == ["installed_pkgs", "ensure_pkgs", "installed_pkgs", "symlink_sources",
+                           "mine_update", "announce"]
     assert rec.args("ensure_pkgs")[0][0] == ["libpq5", "python3-apt"]
     venv_id, data = rec.args("announce")[0]
     assert venv_id == VENV
@@ -1011,9 +1042,13 @@ def test_local_install_builds_when_no_manifest(make, rec, venvs, tmp_path, state
     assert fake_builder.instances[0].builds == [
         {"spec": spec, "rebuild": False, "latest": False, "recreate_env": False}]
     assert len(fake_install) == 1 and fake_install[0][1].manifest == built
-    assert rec.names() == ["ensure_pkgs", "mine_update", "ensure_pkgs", "symlink_sources",
-                           "mine_update", "announce"]
-    assert rec.args("ensure_pkgs")[0] == (["gcc"], "present", 600.0, f"venv {VENV}: build_pkgs")
+    # A minion that builds for itself ensures the build's packages with the venv's, once:
+    # the build finds them recorded (core/pkgdb.py) and asks nothing.
+    path = str(venvs / VENV)
+    assert rec.names() == ["installed_pkgs", "ensure_pkgs", "installed_pkgs", "mine_update",
+                           "symlink_sources", "mine_update", "announce"]
+    assert rec.args("ensure_pkgs")[0] == (["gcc"], "present", 600.0,
+                                          f"venv {path}: build_pkgs and install_pkgs")
     assert "built 1 wheels (1 new)" in result["comment"]
 
 
@@ -1087,13 +1122,15 @@ def test_build_test_mode_without_manifest_predicts_a_build(make, rec, no_builder
     assert result["changes"] == {
         "manifest": {"old": None, "new": f"{VENV}-{wf.spec.spec_id}.txt"},
         "requirements": list(wf.spec.requirements),
+        "distro_packages": {"gcc": {"old": "", "new": workflow.WOULD_INSTALL}},
     }
     assert result["pins"] is None
     assert result["spec_id"] == wf.spec.spec_id
     assert result["platform"] == PLATFORM
     assert result["manifest_path"] == wf.repo().manifest_path(VENV, wf.spec.spec_id)
     assert "would be built" in result["comment"]
-    assert rec.calls == []  # not even build_pkgs
+    assert "would install distro packages gcc" in result["comment"]
+    assert rec.names() == ["installed_pkgs"]  # asked what is installed, installed nothing
 
 
 @pytest.mark.parametrize("test", [True, False])
@@ -1127,14 +1164,69 @@ def test_build_test_mode_with_missing_wheels_predicts_them(make, rec, tmp_path, 
     assert rec.calls == []
 
 
-@pytest.mark.parametrize("forced", [{"package_state": "latest"}, {"wheels_rebuild": True}])
-def test_build_test_mode_forced_defers_to_the_real_run(make, rec, tmp_path, no_builder, forced):
-    wf = make(**forced)
+def test_build_test_mode_wheels_rebuild_defers_to_the_real_run(make, rec, tmp_path, no_builder):
+    wf = make(wheels_rebuild=True)
     _publish(wf, tmp_path)
     result, _manifest_read = wf.build(test=True)
     assert result["changes"] == {}
     assert "only outside test mode" in result["comment"]
     assert rec.calls == []
+
+
+# -- package_state latest in test mode: resolved as the real run resolves ----------------
+
+
+def test_build_test_mode_latest_resolves_and_predicts_a_new_manifest(make, rec, tmp_path,
+                                                                     fake_builder):
+    wf = make(package_state="latest")
+    published = _publish(wf, tmp_path)
+    fake_builder.resolved = {"vbpkg": "1.1", "vbdep": "2.0"}
+    result, manifest = wf.build(test=True)
+    assert manifest == published
+    assert fake_builder.resolves == [wf.spec]
+    assert all(b.builds == [] for b in fake_builder.instances)  # resolved, never built
+    assert result["changes"] == {
+        "manifest": {"old": published.sha256, "new": plan.NEW_MANIFEST},
+        "packages": {"added": {"vbdep": "2.0"}, "changed": {"vbpkg": {"old": "1.0", "new": "1.1"}}},
+    }
+    assert "other versions: a new manifest would be published" in result["comment"]
+    assert rec.calls == []  # no build_pkgs, no mine update in test mode
+
+    fake_builder.resolved = {"vbpkg": "1.0"}
+    same, _ = wf.build(test=True)
+    assert same["changes"] == {} and "pins the same versions" in same["comment"]
+
+
+def test_install_test_mode_latest_predicts_the_upgrade_a_real_run_installs(
+        make, rec, venvs, tmp_path, fake_builder, no_install):
+    wf = make(package_state="latest")
+    published = _publish(wf, tmp_path)
+    paths = _managed(venvs, _stamp(wf.spec, published.sha256))
+    fake_builder.resolved = {"vbpkg": "1.1"}
+    result = wf.install(paths, test=True)
+    assert result["changes"] == {
+        "packages": {"changed": {"vbpkg": {"old": "1.0", "new": "1.1"}}},
+        "manifest": {"old": published.sha256, "new": plan.NEW_MANIFEST},
+    }
+    assert "latest resolution pins other versions" in result["comment"]
+    assert all(b.builds == [] for b in fake_builder.instances)
+    assert rec.calls == []
+
+    fake_builder.resolved = {"vbpkg": "1.0"}
+    current = wf.install(paths, test=True)
+    assert current["changes"] == {}
+    assert current["comment"] == f"venv {paths.path} is current"
+
+
+def test_install_test_mode_present_never_resolves(make, venvs, tmp_path, fake_builder,
+                                                  no_install):
+    wf = make()
+    published = _publish(wf, tmp_path)
+    paths = _managed(venvs, _stamp(wf.spec, "0" * 64, versions={"vbpkg": "0.9"}))
+    result = wf.install(paths, test=True)
+    assert result["changes"]["packages"] == {"changed": {"vbpkg": {"old": "0.9", "new": "1.0"}}}
+    assert result["changes"]["manifest"] == {"old": "0" * 64, "new": published.sha256}
+    assert fake_builder.resolves == [] and fake_builder.instances == []
 
 
 def test_build_that_publishes_a_new_manifest_updates_the_mine(make, rec, fake_builder):
@@ -1143,7 +1235,8 @@ def test_build_that_publishes_a_new_manifest_updates_the_mine(make, rec, fake_bu
     fake_builder.result = BuildResult(built, True, None, ["vbpkg-1.0-py3-none-any.whl"], 3.21)
     result, manifest = wf.build(test=False)
     assert manifest is built
-    assert rec.names() == ["ensure_pkgs", "mine_update"]
+    # latest: pkg is asked on every run, without a listing first; a listing after records it.
+    assert rec.names() == ["ensure_pkgs", "installed_pkgs", "mine_update"]
     assert rec.args("ensure_pkgs") == [(["gcc"], "latest", 60.0, f"venv {VENV}: build_pkgs")]
     assert result["changed"] is True
     assert result["changes"] == {
@@ -1181,7 +1274,7 @@ def test_build_that_changes_nothing_does_not_update_the_mine(make, rec, tmp_path
     result, manifest = wf.build(test=False)
     assert manifest is previous
     assert "mine_update" not in rec.names()
-    assert rec.names() == ["ensure_pkgs"]
+    assert rec.names() == []  # no distro package to ensure: pkg is not asked
     assert result["changed"] is False
     assert result["changes"] == {}
 
@@ -1283,3 +1376,127 @@ def test_a_builder_contradicting_its_own_entry_is_not_passed_over(make, rec, ven
                         lambda http, url, want, vouch: manifest if vouch(manifest.sha256) else None)
     with pytest.raises(TrustError, match=first):
         wf.install(VenvPaths(str(venvs / VENV)), test=False)
+
+
+# -- distro packages: on every run, files only while the package database is unchanged --
+
+
+def _current(make, venvs, tmp_path, **values):
+    """A workflow and its venv, installed and current."""
+    wf = make(**values)
+    manifest = _publish(wf, tmp_path)
+    stamp = _stamp(wf.spec, manifest.sha256, install_pkgs=list(wf.wants().install_pkgs),
+                   symlink_pkgs=list(wf.wants().symlink_pkgs))
+    return wf, _managed(venvs, stamp)
+
+
+def test_distro_packages_are_ensured_on_every_run_and_asked_for_only_after_a_change(
+        make, rec, venvs, tmp_path, package_database):
+    wf, paths = _current(make, venvs, tmp_path, install_pkgs=["libpq5"])
+    rec.installed = {"libpq5"}
+    result = wf.install(paths, test=False)
+    assert result["changes"] == {} and "is current" in result["comment"]
+    assert rec.names() == ["installed_pkgs"]  # asked once, and remembered
+
+    rec.calls.clear()
+    assert wf.install(paths, test=False)["changes"] == {}
+    assert wf.install(paths, test=True)["changes"] == {}
+    assert rec.calls == []  # the package database is as it was: nothing is asked
+
+    # The package is removed: the package manager rewrites its database.
+    rec.installed.clear()
+    package_database.write_text("Package: base-files\nStatus: install ok installed\n")
+    predicted = wf.install(paths, test=True)
+    assert predicted["changed"] is True
+    assert predicted["changes"] == {
+        "distro_packages": {"libpq5": {"old": "", "new": workflow.WOULD_INSTALL}}}
+    assert "would install distro packages libpq5" in predicted["comment"]
+    assert rec.names() == ["installed_pkgs"] and rec.installed == set()
+
+    rec.calls.clear()
+    rec.ensure_answer = {"libpq5": {"old": "", "new": "15.2"}}
+    result = wf.install(paths, test=False)
+    assert result["changes"] == {"distro_packages": {"libpq5": {"old": "", "new": "15.2"}}}
+    assert result["comment"].startswith(f"venv {paths.path} is current")
+    assert result["comment"].endswith("; installed or upgraded distro packages libpq5")
+    assert rec.names() == ["installed_pkgs", "ensure_pkgs", "installed_pkgs"]
+    assert rec.args("ensure_pkgs") == [(["libpq5"], "present", 600.0,
+                                        f"venv {paths.path}: install_pkgs")]
+    rec.calls.clear()
+    assert wf.install(paths, test=False)["changes"] == {}
+    assert rec.calls == []
+
+
+def test_only_the_missing_distro_packages_are_installed(make, rec, venvs, tmp_path):
+    wf, paths = _current(make, venvs, tmp_path, install_pkgs=["libpq5", "libxml2"],
+                         symlink_pkgs=["python3-apt"])
+    rec.installed = {"libxml2"}
+    wf.install(paths, test=False)
+    assert rec.args("ensure_pkgs")[0][0] == ["libpq5", "python3-apt"]
+
+
+def test_a_package_still_missing_after_pkg_install_is_an_error_naming_it(make, rec, venvs,
+                                                                          tmp_path):
+    wf, paths = _current(make, venvs, tmp_path, install_pkgs=["mail-transport-agent"])
+    wf.hooks = dataclasses.replace(wf.hooks, ensure_pkgs=lambda names, state, valid, what: {})
+    with pytest.raises(ToolError, match="mail-transport-agent not installed after pkg.install"):
+        wf.install(paths, test=False)
+    assert not os.path.exists(os.path.join(wf.state_dir, "pkgs.json"))
+
+
+@pytest.mark.parametrize("family", ["Debian", "RedHat", "Suse", ""])
+def test_the_role_base_packages_of_the_os_family_join_the_venvs_own(make, family):
+    wf = make(build_pkgs=["libffi-dev"], install_pkgs=["libpq5"], symlink_pkgs=["python3-apt"])
+    wf.hooks = dataclasses.replace(wf.hooks, os_family=family)
+    assert wf.build_pkgs() == sorted({"libffi-dev", *distro.base_packages(family, "build")})
+    assert wf.runtime_pkgs() == sorted({"libpq5", "python3-apt",
+                                        *distro.base_packages(family, "install")})
+    alone = make(build_pkgs=["libffi-dev"], install_pkgs=["libpq5"], base_pkgs=False)
+    alone.hooks = dataclasses.replace(alone.hooks, os_family=family)
+    assert alone.build_pkgs() == ["libffi-dev"]
+    assert alone.runtime_pkgs() == ["libpq5"]
+    # The stamp records the venv's own packages only: base lists never make a venv stale.
+    assert wf.wants().install_pkgs == ("libpq5", "python3-apt")
+
+
+class _Asked(Exception):
+    pass
+
+
+@pytest.mark.parametrize("values, builds", [
+    ({}, True),
+    ({"repo_url": "http://build01:8181"}, False),
+    ({"builder": "build01"}, False),
+    ({"wheel_build": False}, False),
+])
+def test_a_minion_that_builds_for_itself_ensures_the_build_packages_too(make, venvs, values,
+                                                                         builds):
+    """As the role: a target with a build host gets the install lists, one that builds
+    for itself every list."""
+    wf = make(build_pkgs=["libffi-dev"], install_pkgs=["libpq5"], **values)
+    wf.hooks = dataclasses.replace(wf.hooks, os_family="Debian")
+    asked = []
+
+    def ensure_pkgs(names, what, test):
+        asked.append((sorted(set(names)), what))
+        raise _Asked
+
+    wf.ensure_pkgs = ensure_pkgs
+    with pytest.raises(_Asked):
+        wf.install(VenvPaths(str(venvs / VENV)), test=False)
+    expected = set(wf.runtime_pkgs()) | (set(wf.build_pkgs()) if builds else set())
+    assert asked == [(sorted(expected), f"venv {venvs / VENV}: "
+                      + ("build_pkgs and install_pkgs" if builds else "install_pkgs"))]
+
+
+def test_the_builders_packages_are_ensured_on_every_run_of_a_build(make, rec, tmp_path,
+                                                                   no_builder):
+    wf = make(build_pkgs=["gcc"])
+    _publish(wf, tmp_path)
+    rec.ensure_answer = {"gcc": {"old": "", "new": "12"}}
+    result, _manifest_read = wf.build(test=False)
+    assert result["changes"] == {"distro_packages": {"gcc": {"old": "", "new": "12"}}}
+    assert "is published" in result["comment"] and "distro packages gcc" in result["comment"]
+    rec.calls.clear()
+    assert wf.build(test=False)[0]["changes"] == {}
+    assert rec.calls == []

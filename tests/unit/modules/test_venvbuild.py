@@ -23,6 +23,7 @@ from saltext_venvbuild.core import options as core_options
 from saltext_venvbuild.core import registry
 from saltext_venvbuild.core import remote
 from saltext_venvbuild.core import workflow as workflow_mod
+from saltext_venvbuild.core.distro import BASE_PACKAGES
 from saltext_venvbuild.core.errors import BuildError
 from saltext_venvbuild.core.errors import InterpreterError
 from saltext_venvbuild.core.errors import RepoError
@@ -81,6 +82,9 @@ def salt_mocks(config):
         "event.send": mock.Mock(return_value=True),
         "pkg.refresh_db": mock.Mock(return_value={}),
         "pkg.version": mock.Mock(return_value=""),
+        # Installed: the role's base packages every venv ensures (core/distro.py).
+        "pkg.list_pkgs": mock.Mock(return_value={name: "1.0" for lists in BASE_PACKAGES.values()
+                                                 for names in lists.values() for name in names}),
         "pkg.latest_version": mock.Mock(return_value=""),
         "pkg.install": mock.Mock(return_value={}),
         "pkg.file_list": mock.Mock(return_value={"errors": [], "files": []}),
@@ -165,7 +169,7 @@ def assert_plain(value):
 
 
 PUBLIC = ("platform", "spec_hash", "build_wheels", "build_spec", "install", "remove", "status",
-          "list_venvs", "verify", "repo_info", "venv_configs")
+          "list_venvs", "verify", "repo_info", "venv_configs", "check_pillar")
 
 
 def test_virtual():
@@ -181,6 +185,25 @@ def test_public_functions_keep_their_name_and_documentation(name):
     assert "CLI Example" in function.__doc__
     assert f"venvbuild.{name}" in function.__doc__
     assert function.__wrapped__.__doc__ == function.__doc__
+
+
+def test_functions_taking_options_keep_a_short_usage():
+    """Salt prints a function's docstring as its usage after any invalid argument: the
+    functions taking a venv's options as ``**kwargs`` (OPTION_PARAMETERS, whose options
+    docs/conf.py lists in the reference) keep it to a few lines and a CLI example."""
+    import inspect  # pylint: disable=import-outside-toplevel
+
+    takes_options = {name for name, function in inspect.getmembers(venvbuild_mod, inspect.isfunction)
+                     if function.__module__ == venvbuild_mod.__name__ and not name.startswith("_")
+                     and any(param.kind is inspect.Parameter.VAR_KEYWORD
+                             for param in inspect.signature(function).parameters.values())}
+    assert takes_options == set(venvbuild_mod.OPTION_PARAMETERS)
+    for name in takes_options:
+        doc = getattr(venvbuild_mod, name).__doc__
+        assert len([line for line in doc.splitlines() if line.strip()]) <= 18, name
+        assert "CLI Example:" in doc and "sys.state_doc" in doc, name
+    assert venvbuild_mod.OPTION_PARAMETERS["install"] is None  # every option
+    assert venvbuild_mod.OPTION_PARAMETERS["build_wheels"] == core_options.BUILD_OPTIONS
 
 
 def test_removed_aliases_are_gone():
@@ -314,12 +337,13 @@ def test_dunder_keys_are_ignored():
     assert set(opts) == set(core_options.OPTIONS) | {"repo_gid"}
 
 
-def test_unknown_argument_lists_the_known_ones(interp, salt_mocks):
+def test_unknown_arguments_say_what_was_meant(interp, salt_mocks):
     with pytest.raises(SaltInvocationError) as info:
         venvbuild_mod.install("/opt/venvs/keystone", pakages=["a"], bogus=1)
-    message = str(info.value)
-    assert "unknown argument(s) bogus, pakages" in message
-    assert "known ones are " + ", ".join(sorted(core_options.OPTIONS)) in message
+    assert str(info.value).splitlines() == [
+        f"venvbuild: unknown argument 'bogus'; {core_options.OPTIONS_HINT}",
+        "venvbuild: unknown argument 'pakages'; did you mean 'packages'?",
+    ]
     # Refused before anything runs.
     interp.assert_not_called()
     salt_mocks["mine.get"].assert_not_called()
@@ -334,7 +358,7 @@ def test_unknown_argument_lists_the_known_ones(interp, salt_mocks):
         ({"package_state": "installed"}, "package_state 'installed': must be one of present, latest"),
         ({"package_state": "LATEST"}, "package_state 'LATEST': must be one of present, latest"),
         ({"package_state": "absent"}, "package_state 'absent': must be one of present, latest"),
-        ({"install_args": "--compile"}, "install_args must be a list"),
+        ({"install_args": "--compile 'x"}, "install_args: the string cannot be split"),
         ({"install_args": ["a\nb"]}, "NUL or newline"),
         ({"build_env": ["A=1"]}, "build_env must be a mapping"),
         ({"install_env": {"A=B": "1"}}, "not a valid environment variable name"),
@@ -546,7 +570,8 @@ def test_venv_configs_without_repo_adds_no_repo_keys(pillar):
 def test_venv_configs_path_may_not_come_from_defaults(pillar):
     # Changed on purpose: defaults hold options only; path is each venv's own.
     pillar["venvbuild"] = {"defaults": {"path": "/opt/venvs/shared"}, "venvs": {"a": None}}
-    with pytest.raises(SaltInvocationError, match=r"^pillar venvbuild:defaults: unknown key\(s\) path;"):
+    with pytest.raises(SaltInvocationError, match=r"^pillar venvbuild:defaults: unknown key 'path'; "
+                                                  r"path is each venv's own key"):
         venvbuild_mod.venv_configs()
 
 
@@ -559,16 +584,30 @@ def test_venv_configs_missing_path(pillar):
         venvbuild_mod.venv_configs()
 
 
-@pytest.mark.parametrize("venvbuild, where, key", [
-    ({"venvs": {"keystone": {"path": "/opt/venvs/k", "pakages": ["a"]}}}, "venvbuild:venvs:keystone", "pakages"),
-    ({"repo": {"pth": "/srv"}}, "venvbuild:repo", "pth"),
-    ({"builders": {}}, "venvbuild", "builders"),
+@pytest.mark.parametrize("venvbuild, where, key, meant", [
+    ({"venvs": {"keystone": {"path": "/opt/venvs/k", "pakages": ["a"]}}}, "venvbuild:venvs:keystone",
+     "pakages", "packages"),
+    ({"repo": {"pth": "/srv"}}, "venvbuild:repo", "pth", "path"),
+    ({"builders": {}}, "venvbuild", "builders", "builder"),
 ])
-def test_venv_configs_unknown_keys_are_invocation_errors(pillar, venvbuild, where, key):
+def test_venv_configs_unknown_keys_are_invocation_errors(pillar, venvbuild, where, key, meant):
     pillar["venvbuild"] = venvbuild
     with pytest.raises(SaltInvocationError) as info:
         venvbuild_mod.venv_configs()
-    assert str(info.value).startswith(f"pillar {where}: unknown key(s) {key};")
+    assert str(info.value) == f"pillar {where}: unknown key {key!r}; did you mean {meant!r}?"
+
+
+def test_check_pillar_returns_every_problem(pillar):
+    pillar["venvbuild"] = {"defaults": {"instal_tool": "uv"}, "repo": {"pth": "/srv"},
+                           "venvs": {"a": {"pakages": ["x"]}, "b": {"path": "/opt/venvs/b"}}}
+    assert venvbuild_mod.check_pillar() == {"ok": False, "problems": [
+        "pillar venvbuild:repo: unknown key 'pth'; did you mean 'path'?",
+        "pillar venvbuild:defaults: unknown key 'instal_tool'; did you mean 'install_tool'?",
+        "pillar venvbuild:venvs:a: unknown key 'pakages'; did you mean 'packages'?",
+        "pillar venvbuild:venvs:a: no 'path'; set e.g. path: /opt/venvs/a",
+    ]}
+    pillar["venvbuild"] = {"venvs": {"b": {"path": "/opt/venvs/b"}}}
+    assert venvbuild_mod.check_pillar() == {"ok": True, "problems": []}
 
 
 SECRET_VENVS = {
@@ -717,7 +756,7 @@ def test_repo_info_logs_a_venv_whose_python_is_missing(pillar, tmp_path, interp,
 
 def test_repo_info_refuses_unknown_pillar_keys(pillar):
     pillar["venvbuild"] = {"repo": {"url": "http://b", "ur1": "x"}}
-    with pytest.raises(SaltInvocationError, match=r"pillar venvbuild:repo: unknown key\(s\) ur1"):
+    with pytest.raises(SaltInvocationError, match=r"pillar venvbuild:repo: unknown key 'ur1'; did you mean 'url'\?"):
         venvbuild_mod.repo_info()
 
 
@@ -974,6 +1013,26 @@ def test_hook_ensure_pkgs_uses_the_grains(salt_mocks, grains):
     salt_mocks["pkg.refresh_db"].reset_mock()
     hooks().ensure_pkgs(["gcc"], "present", 600, "venv keystone: build_pkgs")
     salt_mocks["pkg.refresh_db"].assert_not_called()
+
+
+def test_hooks_os_family_and_installed_pkgs(salt_mocks, grains):
+    assert hooks().os_family == "Debian"
+    salt_mocks["pkg.list_pkgs"].return_value = {"gcc": "4:12.2.0-3"}
+    assert hooks().installed_pkgs() == {"gcc"}
+    grains["os_family"] = "RedHat"
+    assert hooks().os_family == "RedHat"
+    del grains["os_family"]
+    assert hooks().os_family == ""
+
+
+def test_hook_ensure_pkgs_retries_as_the_options_say(salt_mocks):
+    lock = CommandExecutionError("E: Could not get lock /var/lib/dpkg/lock-frontend")
+    salt_mocks["pkg.install"].side_effect = [lock, lock, {"gcc": {}}]
+    assert hooks(retries=2, retry_delay=0).ensure_pkgs(["gcc"], "present", 600, "build_pkgs") == {
+        "gcc": {}}
+    salt_mocks["pkg.install"].side_effect = [lock, lock, {"gcc": {}}]
+    with pytest.raises(CommandExecutionError, match="failed 2 times"):
+        hooks(retries=1, retry_delay=0).ensure_pkgs(["gcc"], "present", 600, "build_pkgs")
 
 
 def test_hook_symlink_sources(salt_mocks):

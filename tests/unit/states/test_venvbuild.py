@@ -57,8 +57,15 @@ def test_virtual_needs_the_execution_module(salt_mocks):
 # -- signatures and documentation ---------------------------------------------------
 
 
+def _named(function):
+    """A state's parameters but its ``**other`` (which only catches unknown arguments)."""
+    params = dict(inspect.signature(function).parameters)
+    assert params.pop("other").kind is inspect.Parameter.VAR_KEYWORD
+    return params
+
+
 def test_installed_takes_exactly_name_venv_id_and_every_option():
-    params = inspect.signature(venvbuild_state.installed).parameters
+    params = _named(venvbuild_state.installed)
     assert set(params) == {"name", "venv_id"} | set(core_options.OPTIONS)
     assert list(params)[:2] == ["name", "venv_id"]
     for name, param in params.items():
@@ -68,12 +75,39 @@ def test_installed_takes_exactly_name_venv_id_and_every_option():
 
 
 def test_wheels_built_takes_exactly_name_and_the_build_options():
-    params = inspect.signature(venvbuild_state.wheels_built).parameters
+    params = _named(venvbuild_state.wheels_built)
     assert set(params) == {"name"} | set(core_options.BUILD_OPTIONS)
     assert list(params)[0] == "name"
     for name, param in params.items():
         if name != "name":
             assert param.default is None, name
+
+
+def test_installed_refuses_unknown_arguments_saying_what_was_meant(salt_mocks):
+    salt_mocks["venvbuild.install"] = mock.Mock()
+    ret = venvbuild_state.installed(PATH, pakages=["keystone"], instal_tool="uv", zzz=1,
+                                    __id__="keystone_venv", __pub_fun="state.apply")
+    assert ret["result"] is False and ret["changes"] == {}
+    assert ret["comment"].splitlines() == [
+        "venvbuild.installed: unknown argument 'instal_tool'; did you mean 'install_tool'?",
+        "venvbuild.installed: unknown argument 'pakages'; did you mean 'packages'?",
+        f"venvbuild.installed: unknown argument 'zzz'; {core_options.OPTIONS_HINT}",
+    ]
+    salt_mocks["venvbuild.install"].assert_not_called()  # nothing runs
+
+
+def test_wheels_built_refuses_install_options_and_typos(salt_mocks):
+    salt_mocks["venvbuild.build_wheels"] = mock.Mock()
+    ret = venvbuild_state.wheels_built("keystone", repo_url="http://b:8181", venv_id="k",
+                                       pakages=["keystone"])
+    assert ret["result"] is False
+    assert ret["comment"].splitlines() == [
+        "venvbuild.wheels_built: unknown argument 'pakages'; did you mean 'packages'?",
+        "venvbuild.wheels_built: unknown argument 'repo_url'; repo_url is an option of "
+        "venvbuild.installed, not of a build",
+        "venvbuild.wheels_built: unknown argument 'venv_id'; a build's name is the venv id",
+    ]
+    salt_mocks["venvbuild.build_wheels"].assert_not_called()
 
 
 def test_absent_takes_only_name():

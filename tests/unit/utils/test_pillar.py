@@ -8,6 +8,7 @@ import pytest
 
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.options import OPTIONS
+from saltext_venvbuild.core.options import OPTIONS_HINT
 from saltext_venvbuild.utils import pillar
 
 try:  # Salt 3008 masks pillar in these; older Salt has no such module.
@@ -57,7 +58,7 @@ FULL = {
     "defaults": {"install_tool": "uv", "python": "python3.11"},
     "venvs": {"keystone": {"path": "/opt/venvs/keystone", "packages": ["keystone==26.0.0"]}},
     "orch": {"builders": "build0*", "builders_tgt_type": "glob", "targets": "*",
-             "targets_tgt_type": "glob", "batch": "25%"},
+             "targets_tgt_type": "glob", "batch": "25%", "allow_local_builds": False},
 }
 
 
@@ -134,38 +135,56 @@ def test_read_does_not_change_the_pillar():
 
 
 @pytest.mark.parametrize(
-    "data, where, key",
+    "data, where, key, tail",
     [
-        ({"venv": {}}, "venvbuild", "venv"),
-        ({"repo": {"paht": "/srv/x"}}, "venvbuild:repo", "paht"),
-        ({"repo": {"nginx": {"ssl": True}}}, "venvbuild:repo:nginx", "ssl"),
-        ({"builder": {"tgt": "b*"}}, "venvbuild:builder", "tgt"),
-        ({"orch": {"batch_size": 3}}, "venvbuild:orch", "batch_size"),
-        ({"defaults": {"pakages": ["a"]}}, "venvbuild:defaults", "pakages"),
+        ({"venv": {}}, "venvbuild", "venv", "did you mean 'venvs'?"),
+        ({"repo": {"paht": "/srv/x"}}, "venvbuild:repo", "paht", "did you mean 'path'?"),
+        ({"repo": {"nginx": {"ssl": True}}}, "venvbuild:repo:nginx", "ssl",
+         "the known keys are config, listen, manage_service, package, port, server_name"),
+        ({"builder": {"tgt": "b*"}}, "venvbuild:builder", "tgt", "did you mean 'target'?"),
+        ({"orch": {"batch_size": 3}}, "venvbuild:orch", "batch_size", "did you mean 'batch'?"),
+        ({"defaults": {"pakages": ["a"]}}, "venvbuild:defaults", "pakages", "did you mean 'packages'?"),
+        ({"defaults": {"zzz": 1}}, "venvbuild:defaults", "zzz", OPTIONS_HINT),
         # path is a venv's own key: a default path would make every venv one.
-        ({"defaults": {"path": "/opt/venvs/shared"}}, "venvbuild:defaults", "path"),
+        ({"defaults": {"path": "/opt/venvs/shared"}}, "venvbuild:defaults", "path",
+         "path is each venv's own key (venvbuild:venvs:<id>:path), never a default"),
         ({"venvs": {"keystone": {"path": "/opt/venvs/k", "pakages": ["a"]}}},
-         "venvbuild:venvs:keystone", "pakages"),
-        ({"venvs": {"keystone": {"name": "/opt/venvs/k"}}}, "venvbuild:venvs:keystone", "name"),
+         "venvbuild:venvs:keystone", "pakages", "did you mean 'packages'?"),
+        ({"venvs": {"keystone": {"name": "/opt/venvs/k"}}}, "venvbuild:venvs:keystone", "name",
+         "did you mean 'path'? (a state's name is a venv's path in pillar)"),
     ],
 )
-def test_read_refuses_an_unknown_key_naming_the_place_and_the_key(data, where, key):
+def test_read_refuses_an_unknown_key_naming_the_place_the_key_and_what_was_meant(data, where, key,
+                                                                                   tail):
     with pytest.raises(SpecError) as info:
         pillar.read({"venvbuild": data})
-    message = str(info.value)
-    assert message.startswith(f"pillar {where}: unknown key(s) {key}; known ones are ")
+    assert str(info.value) == f"pillar {where}: unknown key {key!r}; {tail}"
 
 
-def test_read_lists_every_unknown_key_and_the_known_ones():
+def test_read_refuses_every_problem_at_once_one_line_each():
     with pytest.raises(SpecError) as info:
-        pillar.read({"venvbuild": {"repo": {"zz": 1, "aa": 2, "path": "/srv/x"}}})
-    assert str(info.value) == (
-        "pillar venvbuild:repo: unknown key(s) aa, zz; known ones are "
-        + ", ".join(sorted(pillar.REPO_KEYS)))
+        pillar.read({"venvbuild": {"repo": {"zz": 1, "aa": 2, "path": "/srv/x"},
+                                   "defaults": {"instal_tool": "uv"},
+                                   "builder": ["b1"], "venvs": {"k": {"pakages": []}}}})
+    assert str(info.value).splitlines() == [
+        "pillar venvbuild:repo: unknown key 'aa'; the known keys are group, nginx, path, url, user",
+        "pillar venvbuild:repo: unknown key 'zz'; the known keys are group, nginx, path, url, user",
+        "pillar venvbuild:builder: must be a mapping, not list",
+        "pillar venvbuild:defaults: unknown key 'instal_tool'; did you mean 'install_tool'?",
+        "pillar venvbuild:venvs:k: unknown key 'pakages'; did you mean 'packages'?",
+    ]
+
+
+def test_problems_also_name_venvs_without_a_path():
+    assert pillar.problems({"venvbuild": {"venvs": {"a": None, "b": {"path": "/opt/venvs/b"}}}}) == [
+        "pillar venvbuild:venvs:a: no 'path'; set e.g. path: /opt/venvs/a"]
+    assert pillar.problems({"venvbuild": {"venvs": {"b": {"path": "/opt/venvs/b"}}}}) == []
+    assert pillar.problems({}) == []
+    assert pillar.problems({"venvbuild": "x"}) == ["pillar venvbuild: must be a mapping, not str"]
 
 
 def test_read_names_non_string_keys():
-    with pytest.raises(SpecError, match=r"pillar venvbuild: unknown key\(s\) 3;"):
+    with pytest.raises(SpecError, match=r"^pillar venvbuild: unknown key 3; the known keys are "):
         pillar.read({"venvbuild": {3: "x"}})
 
 

@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from salt.exceptions import CommandExecutionError
 
+from saltext_venvbuild.core import retry
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.interpreter import Interpreter
 from saltext_venvbuild.core.options import check_package_names
@@ -190,6 +191,51 @@ def test_ensure_names_what_failed_when_latest_version_fails():
     salt["pkg.install"].assert_not_called()
 
 
+def test_ensure_retries_a_held_lock_with_backoff_then_installs(monkeypatch, caplog):
+    waits = []
+    monkeypatch.setattr(pkgs.retry.time, "sleep", waits.append)
+    salt = pkg_functions(version="", install={"gcc": {"old": "", "new": "12"}})
+    lock = CommandExecutionError("Problem encountered installing package(s)", info={"errors": [
+        "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4321 (apt-get)"]})
+    salt["pkg.install"].side_effect = [lock, lock, {"gcc": {"old": "", "new": "12"}}]
+    changes = pkgs.ensure(salt, DEBIAN, ["gcc"], "present", 600, "build_pkgs",
+                          policy=retry.Policy(retries=5, delay=0.5))
+    assert changes == {"gcc": {"old": "", "new": "12"}}
+    assert salt["pkg.install"].call_count == 3
+    assert waits == [0.5, 1.0]
+    failed = [r.getMessage() for r in caplog.records if "attempt" in r.getMessage()]
+    assert len(failed) == 2 and "Could not get lock" in failed[0]
+
+
+def test_ensure_gives_up_after_the_retries_naming_them(monkeypatch):
+    monkeypatch.setattr(pkgs.retry.time, "sleep", lambda seconds: None)
+    salt = pkg_functions(version="")
+    salt["pkg.install"].side_effect = CommandExecutionError(
+        "E: Failed to fetch http://deb.debian.org/debian/pool/main/s/sl/sl_5.02-1%2bb1_amd64.deb  "
+        "Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)")
+    with pytest.raises(CommandExecutionError, match="failed 3 times with a passing cause"):
+        pkgs.ensure(salt, DEBIAN, ["sl"], "present", 600, "install_pkgs",
+                    policy=retry.Policy(retries=2, delay=0))
+    assert salt["pkg.install"].call_count == 3
+
+
+def test_ensure_does_not_retry_a_package_that_does_not_exist(monkeypatch):
+    monkeypatch.setattr(pkgs.retry.time, "sleep", lambda seconds: pytest.fail("slept"))
+    salt = pkg_functions(version="")
+    salt["pkg.install"].side_effect = CommandExecutionError("E: Unable to locate package nosuch")
+    with pytest.raises(CommandExecutionError, match="Unable to locate package nosuch"):
+        pkgs.ensure(salt, DEBIAN, ["nosuch"], "present", 600, "install_pkgs")
+    assert salt["pkg.install"].call_count == 1
+
+
+def test_installed_names_are_pkg_list_pkgs_keys():
+    salt = {"pkg.list_pkgs": mock.Mock(return_value={"gcc": "4:12.2.0-3", "libc6": "2.36-9"})}
+    assert pkgs.installed_names(salt) == {"gcc", "libc6"}
+    salt["pkg.list_pkgs"].side_effect = CommandExecutionError("dpkg-query failed")
+    with pytest.raises(CommandExecutionError, match="cannot list the installed packages: dpkg"):
+        pkgs.installed_names(salt)
+
+
 # -- symlink_sources ----------------------------------------------------------------
 
 
@@ -304,9 +350,7 @@ def test_check_names_refuses_anything_but_a_list(value):
         "a>b",
         "pkg=1.0",
         "../pkg",
-        "",
-        " ",
-        None,
+        " gcc",
         3,
         ["nested"],
         "python3-yaml\n",
@@ -316,3 +360,9 @@ def test_check_names_refuses_what_is_not_a_package_name(name):
     with pytest.raises(SpecError) as exc:
         check_package_names(["python3-yaml", name], "install_pkgs")
     assert str(exc.value) == f"install_pkgs: {name!r} is not a distro package name"
+
+
+@pytest.mark.parametrize("blank", ["", " ", None])
+def test_check_names_drops_empty_entries_as_the_role_selects_them(blank):
+    """OSA's templates write '' into package lists through ternary."""
+    assert check_package_names([blank, "python3-yaml", blank], "install_pkgs") == ["python3-yaml"]
