@@ -164,16 +164,20 @@ def _minion(base, build_args, **config):
     return base
 
 
+# The installed wheel alone: nothing of the checkout on the module path.
+ISOLATED = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
 def _salt_call(salt_venv, base, *args):
     proc = subprocess.run([str(salt_venv / "bin" / "salt-call"), "--local", "-c", str(base),
                            "--out=json", "--retcode-passthrough", *args],
-                          capture_output=True, text=True, check=False, timeout=600)
+                          capture_output=True, text=True, check=False, timeout=600, env=ISOLATED)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout)["local"]
 
 
 def _python(salt_venv, code):
-    return subprocess.run([str(salt_venv / "bin" / "python"), "-c", code],
+    return subprocess.run([str(salt_venv / "bin" / "python"), "-c", code], env=ISOLATED,
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
@@ -194,7 +198,8 @@ def test_the_installed_wheel_works_with_salt_call(salt_venv, tmp_path, build_arg
     file_roots; the packaged formulas are served and applied."""
     base = _minion(tmp_path, build_args, fileserver_backend=["roots", "venvbuild"])
     report = subprocess.run([str(salt_venv / "bin" / "salt-call"), "--local", "-c", str(base),
-                             "--versions-report"], capture_output=True, text=True, check=True).stdout
+                             "--versions-report"], capture_output=True, text=True, check=True,
+                            env=ISOLATED).stdout
     assert "saltext-venvbuild: 0." in report
     assert _salt_call(salt_venv, base, "cp.list_master") == FORMULA_FILES
     data = _salt_call(salt_venv, base, "state.apply", "venvbuild")

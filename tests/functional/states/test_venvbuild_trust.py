@@ -535,7 +535,7 @@ def test_a_hanging_build_is_stopped_with_everything_it_started(states, tmp_path,
     ({"ca_bundle": "/nonexistent/ca.pem"}, "ca_bundle /nonexistent/ca.pem: cannot read it"),
     ({"keep_versions": "2"}, "keep_versions '2': must be a whole number"),
     ({"builder": "build*"}, "must be one minion id"),
-    ({"pakages": ["vbdep"]}, "unknown argument(s) pakages"),
+    ({"pakages": ["vbdep"]}, "unknown argument 'pakages'; did you mean 'packages'?"),
 ])
 def test_bad_types_are_refused_naming_the_key(modules, tmp_path, built, override, message):
     from salt.exceptions import SaltInvocationError  # pylint: disable=import-outside-toplevel
