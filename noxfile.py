@@ -23,9 +23,9 @@ import nox
 TOP = pathlib.Path(__file__).resolve().parent
 # Salt release -> (exact Salt, Python, what runs by default): scripts/test's matrix.
 SALT_RELEASES = {
-    "3006": ("3006.28", "3.10", ("tests/unit", "tests/functional", "tests/integration")),
-    "3007": ("3007.15", "3.10", ("tests/unit",)),
-    "3008": ("3008.3", "3.11", ("tests/unit", "tests/functional", "tests/integration")),
+    "3006": ("3006.29", "3.10", ("tests/unit", "tests/functional", "tests/integration")),
+    "3007": ("3007.16", "3.10", ("tests/unit",)),
+    "3008": ("3008.4", "3.11", ("tests/unit", "tests/functional", "tests/integration")),
 }
 LINT_PYTHON = "3.11"
 
