@@ -73,13 +73,18 @@ def test_noxfile_matrix_is_scripts_test_and_the_readme(noxfile):
                         (TOP / "scripts" / "setup-venv").read_text()).group(1)
     assert {salt for salt, _, _ in module.SALT_RELEASES.values()} == pinned | {default}
     readme = (TOP / "README.md").read_text()
-    table = {row[0]: (row[1], row[2]) for row in re.findall(
+    # (Salt, Python) -> what runs; a release may have a row per Python.
+    table = {(row[0], row[1]): row[2] for row in re.findall(
         r"^\| (\d{4}\.\d+) \| (3\.\d+) \| ([a-z, ]+) \|$", readme, re.M)}
     for release, (salt, python, paths) in module.SALT_RELEASES.items():
         assert salt.startswith(release)
-        assert table[salt][0] == python, salt
+        assert (salt, python) in table, (salt, python)
         assert _is_python(nox.declared[f"tests-{release}"]["python"], python)
-        assert [path.split("/")[1] for path in paths] == table[salt][1].split(", "), salt
+        assert [path.split("/")[1] for path in paths] == table[salt, python].split(", "), salt
+    # Every row of the table is a Salt scripts/test installs on that Python.
+    for salt, python in table:
+        assert salt in pinned | {default}, salt
+        assert python in SCRIPTS_TEST or python == "3.11", (salt, python)
 
 
 def test_noxfile_lint_runs_scripts_tests_commands():
