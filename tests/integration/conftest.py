@@ -22,7 +22,6 @@ import requests
 from saltfactories.utils import random_string
 
 import servers
-from tests.conftest import STATES_DIR
 
 pytestmark = pytest.mark.integration
 
@@ -149,7 +148,9 @@ def state_tree(cluster_dir, builder_id):
         f"    - name: echo restarted >> {cluster_dir}/restarts-{{{{ grains['id'] }}}}\n"
         "    - onchanges:\n      - venvbuild: app_venv\n"
     )
-    return [str(STATES_DIR), str(extra)]
+    # The formulas themselves come from the installed extension's fileserver
+    # backend (master option fileserver_backend), as docs/install.md tells users.
+    return [str(extra)]
 
 
 @pytest.fixture(scope="package")
@@ -158,6 +159,9 @@ def master(salt_factories, cluster_dir, state_tree, pillar):
         random_string("mst-", uppercase=False),
         overrides={
             "file_roots": {"base": state_tree},
+            # The extension serves its formulas (venvbuild, venvbuild.builder,
+            # venvbuild.repo, orch.venvbuild): nothing copied into file_roots.
+            "fileserver_backend": ["roots", "venvbuild"],
             "pillar_roots": {"base": [str(cluster_dir / "pillar")]},
             "log_level_logfile": "info",
             # Targets may ask a builder to build a spec of its pillar now

@@ -99,8 +99,9 @@ PACKAGES = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
     r"network is unreachable",
 ))
 
-# What a build prints when the code it builds failed: never retried, whatever
-# else its output holds (a flaky index pip got past earlier in the same run).
+# What a build prints when the code it builds failed, or a certificate did not
+# verify: never retried, whatever else its output holds (a flaky index pip got
+# past earlier in the same run).
 COMPILE = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
     r"failed building wheel for",  # pip
     r"failed to build installable wheels",  # pip
@@ -108,6 +109,11 @@ COMPILE = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
     r"\bfatal error:",  # gcc, clang: a missing header
     r"compilation terminated",  # gcc
     r"the build backend returned an error",  # uv
+    # A certificate that does not verify is the same on the next attempt (uv prints
+    # it below "error sending request for url", pip beside its connection retries).
+    r"invalid peer certificate",  # uv (rustls)
+    r"certificate verify failed",  # pip, requests, git (OpenSSL)
+    r"server certificate verification failed",  # git (GnuTLS)
 ))
 
 

@@ -239,8 +239,25 @@ def test_network_failures_of_pip_uv_and_git_are_passing(text, line):
     assert "\n" not in cause and len(cause) <= 300
 
 
+# A certificate that does not verify (the CA is in no trust store venvbuild uses).
+UV_UNKNOWN_CA = """\
+error: Request failed after 3 retries
+  Caused by: Failed to fetch: `https://127.0.0.1:44927/simple/pbr/`
+  Caused by: error sending request for url (https://127.0.0.1:44927/simple/pbr/)
+  Caused by: client error (Connect)
+  Caused by: invalid peer certificate: UnknownIssuer
+"""
+PIP_UNKNOWN_CA = """\
+WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after \
+connection broken by 'SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] \
+certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)'))': /simple/vbdep/
+ERROR: Could not find a version that satisfies the requirement vbdep (from versions: none)
+"""
+
+
 @pytest.mark.parametrize("text", [PIP_VBBROKEN, PIP_COMPILE_ERROR, PIP_NOT_FOUND,
-                                  PIP_FLAKY_INDEX_THEN_COMPILE_ERROR, ""])
+                                  PIP_FLAKY_INDEX_THEN_COMPILE_ERROR, UV_UNKNOWN_CA,
+                                  PIP_UNKNOWN_CA, ""])
 def test_build_and_compile_errors_and_missing_packages_are_not(text):
     assert retry.transient_cause(text) is None
 
