@@ -18,6 +18,7 @@ import tempfile
 import time
 from typing import TYPE_CHECKING
 from typing import Iterable
+from typing import Iterator
 
 from . import fsutil
 from . import paths as paths_mod
@@ -265,19 +266,23 @@ def healthy(venv_dir: str, stamp: Stamp) -> bool:
         return False
 
 
-def kept_versions(paths: VenvPaths) -> list[tuple[str, Stamp]]:
-    """The venv directories venvbuild made and kept at ``paths``, other than the live
-    one, that can be switched to (:func:`healthy`), with their stamps; newest first."""
-    live = paths.live_dir()
+def stamped_versions(paths: VenvPaths, live: str | None) -> Iterator[tuple[str, Stamp]]:
+    """The version directories at ``paths`` that carry a stamp, other than ``live``,
+    with their stamps; newest first. Reads stamps only."""
     live_real = os.path.realpath(live) if live else None
-    out = []
     for directory in reversed(paths.version_dirs()):
         if os.path.realpath(directory) == live_real:
             continue
         stamp = read_stamp(directory)
-        if stamp is not None and healthy(directory, stamp):
-            out.append((directory, stamp))
-    return out
+        if stamp is not None:
+            yield directory, stamp
+
+
+def kept_versions(paths: VenvPaths) -> list[tuple[str, Stamp]]:
+    """The venv directories venvbuild made and kept at ``paths``, other than the live
+    one, that can be switched to (:func:`healthy`), with their stamps; newest first."""
+    return [(directory, stamp) for directory, stamp in stamped_versions(paths, paths.live_dir())
+            if healthy(directory, stamp)]
 
 
 def switch_to(paths: VenvPaths, state_dir: str, venv_dir: str, live: str | None) -> None:

@@ -721,14 +721,10 @@ def fleet_info():
 def _kept_specs(paths, live):
     """The spec ids of the versions kept for rollback at ``paths`` (not the live one),
     newest first, at most core/fleet.py's MAX_KEPT: stamps read, nothing run."""
-    live_real = os.path.realpath(live) if live else None
     kept = []
-    for directory in reversed(paths.version_dirs()):
-        if os.path.realpath(directory) == live_real:
-            continue
-        stamp = read_stamp(directory)
-        if stamp is not None and isinstance(stamp.spec_id, str) \
-                and names.SPEC_ID.fullmatch(stamp.spec_id) and stamp.spec_id not in kept:
+    for _directory, stamp in core_installer.stamped_versions(paths, live):
+        if isinstance(stamp.spec_id, str) and names.SPEC_ID.fullmatch(stamp.spec_id) \
+                and stamp.spec_id not in kept:
             kept.append(stamp.spec_id)
     return kept[:core_fleet.MAX_KEPT]
 
