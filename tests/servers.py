@@ -4,8 +4,10 @@
 threaded server. ``misbehave`` maps a part of a path to a list of faults, used
 up one per request for a path containing it: ``500`` or ``503`` (an error status), ``reset`` (the
 connection dropped before an answer), ``truncate`` (the full Content-Length
-announced, half the body sent), ``slow`` (nothing sent for ``slow_seconds``)
-and ``wrong`` (other bytes of the same length). ``hits`` counts requests per
+announced, half the body sent), ``slow`` (nothing sent for ``slow_seconds``),
+``wrong`` (other bytes of the same length), ``redirect-endless`` (a redirect to
+the same path whose body never ends) and ``redirect-file`` (a redirect to a
+``file:`` URL). ``hits`` counts requests per
 path.
 """
 
@@ -72,6 +74,8 @@ class Server:
                 if fault == "slow":
                     time.sleep(server.slow_seconds)
                     return super().do_GET()
+                if fault.startswith("redirect"):
+                    return self._redirect(fault)
                 path = self.translate_path(self.path)
                 with open(path, "rb") as handle:
                     data = handle.read()
@@ -84,6 +88,24 @@ class Server:
                     self.connection.shutdown(socket.SHUT_RDWR)
                 elif fault == "wrong":
                     self.wfile.write(bytes(b ^ 0x5A for b in data))
+                return None
+
+            def _redirect(self, fault):
+                # redirect-endless: to the same path (served plainly the next time),
+                # with a body that has no length and no end; redirect-file: to a file.
+                self.send_response(302)
+                self.send_header("Location", "file:///etc/passwd" if fault == "redirect-file"
+                                 else self.path)
+                self.close_connection = True
+                if fault == "redirect-file":
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                self.end_headers()
+                deadline = time.monotonic() + 60
+                with contextlib.suppress(OSError):
+                    while time.monotonic() < deadline:
+                        self.wfile.write(b"x" * 65536)
                 return None
 
         return Handler

@@ -17,6 +17,7 @@ import time
 import pytest
 
 import servers
+from snapshots import files_holding
 
 PACKAGES = ["vbdep==1.0"]
 
@@ -218,3 +219,74 @@ def test_a_pinned_constraints_url_with_the_right_content_builds_without_a_warnin
     with open(manifest, encoding="utf-8") as handle:
         # The manifest records the reference as the spec has it, pin included.
         assert f"# constraints-file: {pin} {ref}\n" in handle.read()
+
+
+def test_a_constraints_line_that_would_expand_a_build_env_secret_is_refused(
+        states, modules, loaders, tmp_path, build_args):
+    """pip expands ${NAME} in the files it reads from the build's environment; a marker
+    comparing with a build_env secret makes pip's error quote its value."""
+    secret = "hunter2-envexp"
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "uc.txt").write_text('vbdep===1.0; python_version ~= "${UV_INDEX_PRIV_PASSWORD}"\n')
+    repo = str(tmp_path / "repo")
+    with servers.serve(www) as (url, _server):
+        args = {"packages": PACKAGES, "constraints": [f"-c {url}/uc.txt"],
+                "build_args": build_args, "install_tool": "uv",
+                "build_env": {"UV_INDEX_PRIV_PASSWORD": secret}}
+        ret = states.venvbuild.wheels_built(name="app", repo_path=repo, **args)
+    assert ret.result is False
+    assert ret.comment.startswith(f"constraints file {url}/uc.txt, line 1: holds '$'"), ret.comment
+    assert secret not in str(ret.full_return)
+    assert secret not in build_log(loaders, modules, **args)
+    assert nothing_built(repo)
+
+
+def test_a_constraints_redirect_is_followed_unread_and_never_to_a_file(states, tmp_path,
+                                                                      build_args):
+    """upper-constraints URLs redirect: the redirect's body is never read (one without
+    end would otherwise be read into memory), and only to http(s)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "uc.txt").write_text("vbdep===1.0\n")
+    (www / "evil.txt").write_text("vbdep===1.0\n")
+    repo = str(tmp_path / "repo")
+    misbehave = {"/uc.txt": ["redirect-endless"], "/evil.txt": ["redirect-file"]}
+    with servers.serve(www, misbehave=misbehave) as (url, server):
+        started = time.monotonic()
+        ret = states.venvbuild.wheels_built(name="app", repo_path=repo, packages=["vbdep"],
+                                            constraints=[f"-c {url}/uc.txt"],
+                                            build_args=build_args, install_tool="uv")
+        assert ret.result is True, ret.comment
+        assert time.monotonic() - started < 60
+        assert server.hits["/uc.txt"] == 2  # the redirect, then the file
+        refused = states.venvbuild.wheels_built(name="app2", repo_path=repo, packages=["vbdep"],
+                                                constraints=[f"-c {url}/evil.txt"],
+                                                build_args=build_args, install_tool="uv")
+    assert refused.result is False
+    assert f"{url}/evil.txt: redirected to a file: address" in refused.comment
+    assert "root:" not in refused.comment
+
+
+def test_a_token_in_a_constraints_urls_query_reaches_no_record(states, loaders, tmp_path,
+                                                              build_args):
+    """GitLab-style raw files take ?private_token=...: the manifest (served to anyone),
+    the return and the logs show the URL with its query hidden."""
+    token = "glpat-venvbuildQUERY"
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "uc.txt").write_text("vbdep===1.0\n")
+    repo = str(tmp_path / "repo")
+    with servers.serve(www) as (url, server):
+        ret = states.venvbuild.wheels_built(
+            name="app", repo_path=repo, packages=["vbdep"], build_args=build_args,
+            constraints=[f"-c {url}/uc.txt?private_token={token}"], install_tool="uv")
+        assert server.hits == {f"/uc.txt?private_token={token}": 1}  # sent as given
+    assert ret.result is True, ret.comment
+    assert token not in str(ret.full_return)
+    (manifest,) = [os.path.join(root, name) for root, _dirs, files in os.walk(repo)
+                   for name in files if os.path.basename(root) == "manifests"]
+    with open(manifest, encoding="utf-8") as handle:
+        assert f" {url}/uc.txt?****\n" in handle.read()
+    state_dir = os.path.join(loaders.opts["cachedir"], "venvbuild")
+    assert files_holding(token, [repo, os.path.join(state_dir, "logs")]) == []

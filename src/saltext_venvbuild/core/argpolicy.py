@@ -40,8 +40,7 @@ from typing import Iterable
 from typing import Sequence
 
 from .errors import SpecError
-from .text import REDACTED
-from .text import redact
+from .text import undelimited_credentials
 
 DOCS = 'docs/usage.md, "Allowed options and variables"'
 
@@ -71,7 +70,9 @@ def _args(what: str, flags: Iterable[str], values: Iterable[str]) -> ArgList:
 # What reaches an index or a source, shared by pip wheel and pip install.
 _PIP_FLAGS = ("--no-index", "--pre", "--prefer-binary", "--no-build-isolation", "--use-pep517",
               "--no-use-pep517", "--check-build-dependencies", "--no-deps", "--no-cache-dir",
-              "--isolated", "--verbose", "-v", "--quiet", "-q")
+              "--verbose", "-v", "--quiet", "-q")
+# Not --isolated: pip then ignores every PIP_* variable, so venvbuild's PIP_CACHE_DIR
+# (the cache in its state directory) would give way to one under HOME.
 _PIP_VALUES = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host",
                "--no-binary", "--only-binary", "--config-settings", "-C", "--timeout", "--retries",
                "--proxy", "--cert", "--client-cert", "--progress-bar", "--keyring-provider")
@@ -213,12 +214,7 @@ def _check_value(what: str, option: str, value: str | None, index: int) -> None:
 def _check_credentials(what: str, option: str, value: str, index: int) -> None:
     """A URL whose credentials :func:`text.redact` could not find (a raw ``/``, ``#``,
     ``?``, ``@`` or space in them) would be shown in logs as it is: refused."""
-    if option not in URL_OPTIONS or "://" not in value or "@" not in value:
-        return
-    rest = redact(value).split("://", 1)[1]
-    if rest.startswith(f"{REDACTED}@"):
-        rest = rest[len(REDACTED) + 1:]
-    if "@" in rest:
+    if option in URL_OPTIONS and undelimited_credentials(value):
         raise SpecError(
             f"{what}: the URL given to {option} ({_position(index)}) has an '@' that does not end "
             "its user:password part; percent-encode '/', '?', '#', '@' and spaces in "

@@ -44,6 +44,7 @@ from .manifest import Manifest
 from .repo import WHEELS_LOCK
 from .text import redact
 from .text import redact_args
+from .text import redact_query
 from .tools import PIP
 
 if TYPE_CHECKING:
@@ -151,9 +152,9 @@ class Builder:
             # The record keeps arguments and constraints with credentials hidden; the key
             # covers them.
             shown = dict(record, build_args=redact_args(record["build_args"]),
-                         global_constraints=[redact(c) for c in global_lines], key=key)
+                         global_constraints=[redact_query(c) for c in global_lines], key=key)
             if own_lines:
-                shown["constraints"] = [redact(c) for c in own_lines]
+                shown["constraints"] = [redact_query(c) for c in own_lines]
             fsutil.atomic_write(ready_file, json.dumps(shown, sort_keys=True), 0o600)
         return env_python
 

@@ -40,6 +40,7 @@ from .spec import file_url_path
 from .spec import normalize_requirement
 from .spec import split_constraint_pin
 from .text import redact
+from .text import redact_query
 
 if TYPE_CHECKING:
     from .remote import Http
@@ -61,7 +62,7 @@ def parse(text: str, source: str, pins_only: bool = False) -> list[str]:
     out = []
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark, which pip skips too
-    shown = f"constraints file {redact(source)}"
+    shown = f"constraints file {redact_query(source)}"
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split(" #", 1)[0].split("\t#", 1)[0].strip()
         if not line or line.startswith("#"):
@@ -70,6 +71,15 @@ def parse(text: str, source: str, pins_only: bool = False) -> list[str]:
             raise SpecError(
                 f"{shown}, line {number}: {redact(line)[:60]!r} is a pip option; "
                 "venvbuild accepts only requirements in constraints files"
+            )
+        if pins_only and "$" in line:
+            # pip expands ${NAME} in the files it reads, from the build's environment
+            # (build_env: secrets): a marker comparing with one puts its value into
+            # pip's error, so into the state's comment and the build log.
+            raise SpecError(
+                f"{shown}, line {number}: holds '$'; pip would put an environment variable's "
+                "value there (${NAME}); a constraints file fetched by URL may hold only "
+                "version pins such as 'name===1.0' (with markers); nothing was built"
             )
         if pins_only and (line.startswith(_PATH_STARTS) or any(
                 char in line.split(";", 1)[0] for char in "/@:\\")):
@@ -107,22 +117,22 @@ def load(ref: str, http: Http | None = None) -> tuple[list[str], ConstraintFile]
     if scheme in ("http", "https", "file"):
         url, pinned = split_constraint_pin(ref)
         if scheme == "file":
-            data = _read(file_url_path(url), redact(url))
+            data = _read(file_url_path(url), redact_query(url))
         elif http is None:
-            raise RepoError(f"constraints file {redact(ref)}: no HTTP client to fetch it with")
+            raise RepoError(f"constraints file {redact_query(ref)}: no HTTP client to fetch it with")
         else:
             data = http.get_bytes(url, "constraints file", missing_ok=False, limit=MAX_BYTES)
         digest = hashlib.sha256(data).hexdigest()
         if pinned is not None and digest != pinned:
             raise TrustError(
-                f"constraints file {redact(url)}: its content has sha256 {digest}, but the "
+                f"constraints file {redact_query(url)}: its content has sha256 {digest}, but the "
                 f"#sha256= pin of the spec says {pinned}; refused, nothing was built (the file "
                 "changed upstream, or someone altered it on the way: check it, then update the pin)"
             )
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise RepoError(f"constraints file {redact(url)}: not UTF-8 text") from None
+            raise RepoError(f"constraints file {redact_query(url)}: not UTF-8 text") from None
         lines = parse(text, url, pins_only=True)
     else:
         data = _read(ref, ref)
@@ -132,7 +142,7 @@ def load(ref: str, http: Http | None = None) -> tuple[list[str], ConstraintFile]
             raise SpecError(f"constraints file {ref}: not UTF-8 text") from None
         lines = parse(text, ref)
         digest = hashlib.sha256(data).hexdigest()
-    return lines, ConstraintFile(redact(ref), digest)
+    return lines, ConstraintFile(redact_query(ref), digest)
 
 
 def _read(path: str, shown: str) -> bytes:
@@ -155,10 +165,10 @@ def warnings(refs: Iterable[str]) -> list[str]:
         url, pinned = split_constraint_pin(ref) if "#" in ref else (ref, None)
         if pinned is None and urllib.parse.urlsplit(url).scheme.lower() == "http":
             out.append(
-                f"constraints file {redact(url)} is plain HTTP without a sha256 pin: whoever "
+                f"constraints file {redact_query(url)} is plain HTTP without a sha256 pin: whoever "
                 "serves it or sits on the network path chooses the versions this venv is "
                 "built with. Use https, or pin its content as "
-                f"'-c {redact(url)}#sha256=<sha256 of the file>' (docs/security.md)"
+                f"'-c {redact_query(url)}#sha256=<sha256 of the file>' (docs/security.md)"
             )
     return out
 

@@ -73,21 +73,22 @@ def _escape(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def show(text: str, limit: int = TEXT_LIMIT) -> str:
+def show(text: str, limit: int = TEXT_LIMIT, ascii_only: bool = False) -> str:
     """``text`` fit for a terminal: at most ``limit`` characters of it, each
     non-printable one (Unicode categories C* and Z* but the space: ESC, BEL, the
-    C1 controls, bidi overrides, U+2028...) as ``\\xNN``, ``\\uNNNN`` or
-    ``\\UNNNNNNNN`` and each backslash doubled, then ``...[+N characters]`` if
-    anything was cut. The same output never comes from two different inputs
-    that fit the limit."""
+    C1 controls, bidi overrides, U+2028...), and with ``ascii_only`` each
+    non-ASCII one, as ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN`` and each
+    backslash doubled, then ``...[+N characters]`` if anything was cut. The same
+    output never comes from two different inputs that fit the limit."""
     head = text[:limit]
-    if head.isprintable() and "\\" not in head:
+    if head.isprintable() and "\\" not in head and (head.isascii() or not ascii_only):
         out, used = head, len(head)
     else:
         pieces: list[str] = []
         length = used = 0
         for char in head:
-            piece = char if char.isprintable() and char != "\\" else (
+            plain = char.isprintable() and char != "\\" and (char.isascii() or not ascii_only)
+            piece = char if plain else (
                 "\\\\" if char == "\\" else _escape(char))
             if length + len(piece) > limit:
                 break
@@ -101,8 +102,11 @@ def show(text: str, limit: int = TEXT_LIMIT) -> str:
 
 
 def show_id(minion_id: str) -> str:
-    """A minion id fit for a terminal, whole (:data:`ID_LIMIT`), so no two ids show alike."""
-    return show(minion_id, ID_LIMIT)
+    """A minion id fit for a terminal, whole (:data:`ID_LIMIT`), so no two ids show alike:
+    every character outside printable ASCII is escaped, so an id with an invisible
+    filler (U+3164, U+2800), a combining mark or a look-alike letter (Cyrillic
+    'і') never passes for another."""
+    return show(minion_id, ID_LIMIT, ascii_only=True)
 
 
 def _count(number: int, noun: str, plural: str | None = None) -> str:
@@ -440,6 +444,32 @@ def read_repos(entries: object) -> tuple[dict[str, RepoEntry], list[Problem]]:
             report.add(f"{exc}; entry dropped")
         report.close()
     return out, problems
+
+
+def in_use_keys(targets: Mapping[str, Mapping[str, VenvState]],
+                repos: Mapping[str, RepoEntry]) -> set[str]:
+    """The manifest keys ``<platform>/<venv>-<spec>`` every target uses: its wanted,
+    installed and kept spec ids of each venv. A venv whose platform the target could
+    not compute keeps its specs on every platform the builders serve.
+
+    Only venvs the named builders publish manifests of, on those platforms, count:
+    what a minion publishes is not believed, so a rogue entry naming thousands of
+    venvs or platforms adds nothing (it could otherwise push the list past what a
+    builder accepts and stop every prune). A venv new since a builder's mine entry
+    loses nothing: its newest manifests and recent ones are kept anyway."""
+    published: dict[str, set[str]] = {}  # platform -> venv ids with a manifest there
+    for entry in repos.values():
+        for key in entry.manifests:
+            platform, name = key.split("/")[-2:]
+            published.setdefault(platform, set()).add(name.rpartition("-")[0])
+    keys: set[str] = set()
+    for venvs in targets.values():
+        for venv_id, state in venvs.items():
+            specs = {state.wanted, state.installed, *state.kept} - {None}
+            for platform in [state.platform] if state.platform else published:
+                if venv_id in published.get(platform, ()):
+                    keys.update(f"{platform}/{venv_id}-{spec}" for spec in specs)
+    return keys
 
 
 # -- which builders count ---------------------------------------------------------------

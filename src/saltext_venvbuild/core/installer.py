@@ -91,8 +91,13 @@ def _unused(directory: str, prefix: str) -> str:
     return candidate
 
 
-def _switch(paths: VenvPaths, new_dir: str) -> None:
-    """Point ``paths.path`` at ``new_dir`` with one atomic rename."""
+def _switch(paths: VenvPaths, new_dir: str, adopt: bool = False) -> None:
+    """Point ``paths.path`` at ``new_dir`` with one atomic rename.
+
+    What is at the path is checked again here, under the lock, as before the
+    install (:func:`existing_change`): a file or a foreign link that appeared
+    while the new venv was being made is refused, not replaced."""
+    existing_change(paths, adopt)
     kind = paths.kind()
     if kind in ("venv", "dir"):
         os.rename(paths.path, _unused(paths.versions_dir, "preexisting"))
@@ -245,7 +250,7 @@ def install(paths: VenvPaths, request: InstallRequest, state_dir: str) -> Instal
                 trust=request.trust,
             )
             write_stamp(new_dir, stamp)
-            _switch(paths, new_dir)
+            _switch(paths, new_dir, request.adopt)
         except BaseException:
             fsutil.remove_tree(new_dir)
             raise
@@ -323,6 +328,9 @@ def verify(paths: VenvPaths, deep: bool = False) -> list[str]:
     """Problems found in the venv at ``paths`` (an empty list means healthy)."""
     live = paths.live_dir()
     if not live:
+        if paths.kind() == "venv":
+            return [f"{paths.path}: a venv venvbuild did not install (it installs behind a "
+                    "link of its own); venvbuild.installed moves it aside and installs"]
         return [f"{paths.path}: no venv there"]
     stamp = read_stamp(live)
     if stamp is None:

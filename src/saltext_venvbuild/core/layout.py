@@ -42,13 +42,20 @@ class VenvPaths:
         self.lock_file = os.path.join(state_dir, "locks", f"venv-{key}.lock") if state_dir else None
 
     def link_target(self) -> str | None:
-        """The versions entry the path's symlink names if it is venvbuild's own link, else None."""
+        """The versions entry the path's symlink names if it is venvbuild's own link, else None.
+
+        venvbuild's own link is root's (a link another user made in a sticky
+        directory such as ``/tmp`` is foreign, whatever it names) and names one of
+        venvbuild's own venv directories, never adopted content: venvbuild links
+        only to what it installed."""
         try:
+            owner = os.lstat(self.path).st_uid
             target = os.readlink(self.path)
         except OSError:
             return None
         head, _, entry = target.partition("/")
-        if head == self.versions_name and (names.VERSION_DIR.fullmatch(entry) or names.ADOPTED_DIR.fullmatch(entry)):
+        if (owner in fsutil.trusted_uids() and head == self.versions_name
+                and names.VERSION_DIR.fullmatch(entry)):
             return entry
         return None
 
@@ -66,13 +73,21 @@ class VenvPaths:
         return "file"
 
     def live_dir(self) -> str | None:
-        """The venv directory the path stands for (its link's target, or itself), or None."""
+        """The venv directory venvbuild's link points at, or None: a real directory
+        only root (or venvbuild's user) can write. A venv made by other means at the
+        path is not venvbuild's, whatever stamp it carries (its status is None until an
+        install moves it aside)."""
         entry = self.link_target()  # read once: the link may change under us
-        if entry is not None:
-            target = os.path.join(self.versions_dir, entry)
-            return target if os.path.isdir(target) and not os.path.islink(target) else None
-        if self.kind() == "venv":
-            return self.path
+        if entry is None:
+            return None
+        target = os.path.join(self.versions_dir, entry)
+        try:
+            st = os.lstat(target)
+        except OSError:
+            return None
+        if (stat.S_ISDIR(st.st_mode) and st.st_uid in fsutil.trusted_uids()
+                and not st.st_mode & 0o022):
+            return target
         return None
 
     def version_dirs(self, adopted: bool = False) -> list[str]:

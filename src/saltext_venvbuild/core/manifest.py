@@ -113,7 +113,7 @@ class Pin:
 class ConstraintFile:
     """A ``-c <ref>`` constraints file and the sha256 of the content it had at build time."""
 
-    ref: str  # URL (credentials hidden; with its #sha256= pin if the spec has one) or path
+    ref: str  # URL (credentials and query hidden; with its #sha256= pin if the spec has one) or path
     sha256: str
 
 

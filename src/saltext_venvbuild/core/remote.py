@@ -71,7 +71,7 @@ from .manifest import MAX_WHEEL_SIZE
 from .manifest import Manifest
 from .manifest import manifest_filename
 from .repo import location
-from .text import redact
+from .text import redact_query
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -93,6 +93,7 @@ ATTEMPTS = 5  # per request, as the role's retries
 BACKOFF = 1.0  # seconds before the second attempt; doubled after each failure
 ATTEMPT_TIMEOUT = 30.0  # seconds to connect or between bytes of one response
 FETCH_FLOOR = 1.0  # seconds a fetch always gets, even past the deadline (wait_timeout 0)
+MAX_REDIRECTS = 5  # redirects followed per fetch (each closed unread)
 TEXT_SECONDS = 300.0  # a manifest's or constraints file's fetch without a caller's deadline
 WHEEL_SECONDS = 120.0  # a wheel's download may take this...
 WHEEL_RATE = 100 * 1024  # ...plus one second per this many bytes of its recorded size
@@ -104,13 +105,13 @@ def check_repo_url(url: object, what: str = "repo_url") -> str:
         raise RepoError(f"{what} {url!r}: must be a URL string such as http://build01:8181")
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise RepoError(f"{what} {redact(url)!r}: must be an http:// or https:// URL with a host")
+        raise RepoError(f"{what} {redact_query(url)!r}: must be an http:// or https:// URL with a host")
     if parsed.query or parsed.fragment:
-        raise RepoError(f"{what} {redact(url)!r}: must not have a query or fragment")
+        raise RepoError(f"{what} {redact_query(url)!r}: must not have a query or fragment")
     try:
         _port = parsed.port  # parsing the port is the check
     except ValueError:
-        raise RepoError(f"{what} {redact(url)!r}: invalid port") from None
+        raise RepoError(f"{what} {redact_query(url)!r}: invalid port") from None
     return url
 
 
@@ -163,7 +164,16 @@ class Http:
         self.wait_seconds = None if deadline is None else max(0.0, deadline - clock.monotonic())
         self.wheel_seconds = wheel_seconds
         self.wheel_rate = wheel_rate
-        self.session = session or _requests().Session()
+        if session is None:
+            session = _requests().Session()
+            # Nothing of the caller's environment but its proxies (as for the tools,
+            # core/runner.py): no ~/.netrc or $NETRC credentials chosen by whoever
+            # ran salt-call, no REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE.
+            session.trust_env = False
+        # requests reads a redirect's whole body (decompressed) even with
+        # allow_redirects=False, to offer the next request: redirects are _get's.
+        session.resolve_redirects = _no_redirects  # type: ignore[method-assign]
+        self.session = session
         self.bytes_downloaded = 0
         self._cutter = _Cutter()
         _track_connections(self.session, self._cutter)
@@ -213,7 +223,7 @@ class Http:
             left = until - self.clock.monotonic()
             if attempt == ATTEMPTS or left < delay:
                 break
-            log.info("venvbuild: %s: retrying %s in %.1f s", what, redact(url), delay)
+            log.info("venvbuild: %s: retrying %s in %.1f s", what, redact_query(url), delay)
             self.clock.sleep(delay)
             delay *= 2
 
@@ -247,15 +257,52 @@ class Http:
             raise _Cut()
 
     def _get(self, url: str, limit: Limit) -> requests.Response:
+        """The response to GET ``url``, its body not read, redirects followed here.
+
+        requests would follow redirects itself, reading each redirect's whole body
+        into memory (and decompressing it, whatever Accept-Encoding asked): a
+        server could send gigabytes there, past every size cap. So each redirect
+        is closed unread, at most :data:`MAX_REDIRECTS` of them, to http or https
+        only and never from https down to http; all within the caller's deadline."""
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            resp = self._get_one(current, limit)
+            if not resp.is_redirect:
+                return resp
+            location = resp.headers["Location"]
+            resp.close()  # unread: the connection is dropped, not drained
+            try:
+                target = urllib.parse.urljoin(current, location)
+                scheme = urllib.parse.urlsplit(target).scheme.lower()
+            except ValueError:
+                raise RepoError(f"{redact_query(url)}: redirected to a malformed address") from None
+            if scheme not in ("http", "https"):
+                raise RepoError(f"{redact_query(url)}: redirected to a {scheme or 'relative'}: address; "
+                                "only http and https are followed")
+            if urllib.parse.urlsplit(current).scheme.lower() == "https" and scheme == "http":
+                raise RepoError(f"{redact_query(url)}: redirected from https to plain http "
+                                f"({redact_query(target)}); refusing the downgrade")
+            current = target
+        raise RepoError(f"{redact_query(url)}: more than {MAX_REDIRECTS} redirects")
+
+    def _get_one(self, url: str, limit: Limit) -> requests.Response:
+        exceptions = _requests().exceptions
         try:
             resp = self.session.get(url, timeout=self._timeout(limit), verify=self.verify,
-                                    stream=True, headers={"Accept-Encoding": "identity"})
-        except _requests().exceptions.SSLError as exc:
+                                    stream=True, allow_redirects=False,
+                                    headers={"Accept-Encoding": "identity"},
+                                    proxies=_requests().utils.get_environ_proxies(url))
+        except (exceptions.InvalidURL, exceptions.InvalidSchema, exceptions.MissingSchema,
+                exceptions.InvalidHeader, exceptions.URLRequired, ValueError) as exc:
+            # Their text repeats the URL whole, credentials included: name the kind only.
+            raise RepoError(f"{redact_query(url)}: not a URL that can be fetched "
+                            f"({type(exc).__name__})") from None
+        except exceptions.SSLError as exc:
             against = (f"ca_bundle {self.ca_bundle}" if self.ca_bundle else
                        f"the system's CA store {self.verify}" if isinstance(self.verify, str) else
                        "certifi's CA bundle (this system has no CA store only root can change)")
             raise RepoError(
-                f"{redact(url)}: TLS verification failed ({redact(str(exc))}) against "
+                f"{redact_query(url)}: TLS verification failed ({redact_query(str(exc))}) against "
                 f"{against}; add the CA that signed the repo's certificate to the "
                 "system's CA store or set ca_bundle to it (Python 3.13 also needs keyUsage "
                 "in that CA)"
@@ -290,15 +337,15 @@ class Http:
                             last = f"HTTP {resp.status_code}"
                             continue
                         if resp.status_code != 200:
-                            raise RepoError(f"{what} {redact(url)}: HTTP {resp.status_code} from the repo")
-                        body = _read_limited(resp, limit, f"{what} {redact(url)}")
+                            raise RepoError(f"{what} {redact_query(url)}: HTTP {resp.status_code} from the repo")
+                        body = _read_limited(resp, limit, f"{what} {redact_query(url)}")
                 self.bytes_downloaded += len(body)
                 return body
             except _Cut:
                 raise _late(what, url, until) from None
             except _retried() as exc:
                 last = _describe(exc)
-        raise UnreachableError(f"{what} {redact(url)}: repo unreachable ({last}) after "
+        raise UnreachableError(f"{what} {redact_query(url)}: repo unreachable ({last}) after "
                                f"{ATTEMPTS} attempts or the time allowed")
 
     @overload
@@ -315,7 +362,7 @@ class Http:
         try:
             return body.decode("utf-8")
         except UnicodeDecodeError:
-            raise RepoError(f"{what} {redact(url)}: not UTF-8 text") from None
+            raise RepoError(f"{what} {redact_query(url)}: not UTF-8 text") from None
 
     # -- wheels ----------------------------------------------------------------------
 
@@ -370,11 +417,11 @@ class Http:
                     os.unlink(tmp)
         if mismatch:
             raise TrustError(
-                f"{what} {redact(url)}: the repo served bytes that do not match the manifest "
+                f"{what} {redact_query(url)}: the repo served bytes that do not match the manifest "
                 f"({mismatch}); refused. Someone altered the wheel on the way or in the repo; "
                 "check the repo's files, then run again"
             )
-        raise UnreachableError(f"{what} {redact(url)}: download failed ({last}) after "
+        raise UnreachableError(f"{what} {redact_query(url)}: download failed ({last}) after "
                                f"{ATTEMPTS} attempts or the time allowed")
 
     def _stream(self, url: str, out: BinaryIO, what: str, cap: int, until: Limit,
@@ -385,7 +432,7 @@ class Http:
                 # 404 may be a repo being synced or a wheel not yet stored: retried.
                 raise _Status(f"HTTP {resp.status_code}")
             if resp.status_code != 200:
-                raise RepoError(f"{what} {redact(url)}: HTTP {resp.status_code} from the repo")
+                raise RepoError(f"{what} {redact_query(url)}: HTTP {resp.status_code} from the repo")
             expected = _content_length(resp)
             if expected is not None and expected > cap:
                 raise _TooLarge(f"the repo announced {expected} bytes, the manifest records {cap}")
@@ -417,7 +464,7 @@ class _TooLarge(Exception):
 def _late(what: str, url: str, until: Limit) -> UnreachableError:
     fix = f"; {until.fix}" if until.fix else ""
     return UnreachableError(
-        f"{what} {redact(url)}: not received completely within {until.text}: the repo "
+        f"{what} {redact_query(url)}: not received completely within {until.text}: the repo "
         f"answers too slowly or without end; stopped, nothing of it kept{fix}"
     )
 
@@ -522,6 +569,11 @@ def _transient() -> tuple[type[BaseException], ...]:
             exceptions.ContentDecodingError, urllib3_exceptions.HTTPError)
 
 
+def _no_redirects(*_args: object, **_kwargs: object) -> Iterator[Any]:
+    """Session.resolve_redirects that follows (and reads) nothing: see Http._get."""
+    return iter(())
+
+
 def _retried() -> tuple[type[BaseException], ...]:
     """What an attempt may end with and be retried: a status worth retrying, a transient failure."""
     return (_Status, *_transient())
@@ -536,8 +588,8 @@ def _describe(exc: BaseException) -> str:
                 exceptions.ChunkedEncodingError, exceptions.ConnectionError,
                 urllib3_exceptions.ReadTimeoutError, urllib3_exceptions.ProtocolError):
         if isinstance(exc, cls):
-            return f"{cls.__name__}: {redact(text)[:300]}"
-    return redact(text)[:300]
+            return f"{cls.__name__}: {redact_query(text)[:300]}"
+    return redact_query(text)[:300]
 
 
 def _content_length(resp: requests.Response) -> int | None:
@@ -589,8 +641,8 @@ def _fetch_manifest(http: Http, url: str, want: ManifestId | VenvSpec,
         return "not found"
     if vouch is not None and not vouch(hashlib.sha256(data).hexdigest()):
         return "found but not authenticated"
-    return Manifest.parse(data, source=redact(url)).check_is(
-        want.venv_id, want.spec_id, want.platform, source=redact(url))
+    return Manifest.parse(data, source=redact_query(url)).check_is(
+        want.venv_id, want.spec_id, want.platform, source=redact_query(url))
 
 
 def wait_for_manifest(http: Http, url: str, want: ManifestId | VenvSpec, interval: float = 5.0, hint: str = "",
@@ -604,7 +656,7 @@ def wait_for_manifest(http: Http, url: str, want: ManifestId | VenvSpec, interva
         left = http.remaining()
         if left is None or left <= 0:
             raise RepoError(
-                f"manifest {redact(url)} {found} within the wait; is the builder's build "
+                f"manifest {redact_query(url)} {found} within the wait; is the builder's build "
                 f"done?{' ' + hint if hint else ''}"
             )
         http.clock.sleep(min(interval, max(left, 0.0)))

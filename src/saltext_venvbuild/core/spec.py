@@ -34,6 +34,9 @@ from .names import SPEC_ID_LENGTH
 from .text import check_text
 from .text import has_credentials
 from .text import redact
+from .text import redact_loose
+from .text import redact_query
+from .text import undelimited_credentials
 
 PACKAGE_STATES = ("present", "latest")
 INSTALL_TOOLS = ("pip", "uv")
@@ -107,6 +110,26 @@ def normalize_requirement(text: object, what: str = "package") -> str:
     return _render(req)
 
 
+def _check_http_url(parsed: urllib.parse.SplitResult, ref: str, what: str) -> None:
+    """A constraints URL the tools and requests read as venvbuild shows it: a host,
+    a port that parses, credentials that logs can hide (else their message would
+    show the URL whole)."""
+    shown = redact_query(redact_loose(ref))  # credentials hidden even where malformed
+    if undelimited_credentials(ref.partition("#")[0]):
+        raise SpecError(
+            f"{what} -c {shown!r}: the URL has an '@' that does not "
+            "end its user:password part; percent-encode '/', '?', '#', '@' and spaces in "
+            "credentials (the value is not shown)")
+    try:
+        _port = parsed.port  # parsing the port is the check
+    except ValueError:
+        raise SpecError(f"{what} -c {shown!r}: the URL's port is not a number "
+                        "from 0 to 65535") from None
+    host = parsed.hostname
+    if not host or any(char.isspace() for char in host):
+        raise SpecError(f"{what} -c {shown!r}: the URL has no host")
+
+
 def normalize_constraint(text: object, what: str = "constraint") -> str:
     """A constraint: a requirement (see :func:`normalize_requirement`) or a
     constraints file, ``-c <ref>`` / ``--constraint <ref>`` where ``<ref>`` is
@@ -131,18 +154,21 @@ def check_constraint_ref(ref: str, what: str = "constraint") -> str:
     there is refused.
     """
     check_text(ref, what)
-    parsed = urllib.parse.urlsplit(ref)
+    try:
+        parsed = urllib.parse.urlsplit(ref)
+    except ValueError:  # an unclosed '[' of an IPv6 address
+        raise SpecError(f"{what} -c {redact_query(redact_loose(ref))!r}: not a URL") from None
     if parsed.scheme in ("http", "https", "file"):
         url, sep, fragment = ref.partition("#")
         if parsed.scheme == "file":
             url = _check_file_url(url, ref, what)
-        elif not parsed.hostname:
-            raise SpecError(f"{what} {redact(ref)!r}: the URL has no host")
+        else:
+            _check_http_url(parsed, ref, what)
         if sep:
             pinned = _SHA256_FRAGMENT.fullmatch(fragment)
             if not pinned:
                 raise SpecError(
-                    f"{what} -c {redact(ref)!r}: the only fragment a constraints URL may have is "
+                    f"{what} -c {redact_query(ref)!r}: the only fragment a constraints URL may have is "
                     "the sha256 its content must have, '#sha256=<64 hex digits>'"
                 )
             return f"{url}#sha256={pinned.group('sha').lower()}"
@@ -154,7 +180,7 @@ def check_constraint_ref(ref: str, what: str = "constraint") -> str:
         )
     if parsed.scheme or not posixpath.isabs(ref) or ".." in ref.split("/"):
         raise SpecError(
-            f"{what} -c {redact(ref)!r}: a constraints file must be an http(s) URL, a file: URL "
+            f"{what} -c {redact_query(ref)!r}: a constraints file must be an http(s) URL, a file: URL "
             "or an absolute path without '..', e.g. '-c https://releases.openstack.org/constraints/"
             "upper/2025.2' or '-c /etc/venvbuild/upper-constraints.txt'"
         )
@@ -168,7 +194,7 @@ def _check_file_url(url: str, ref: str, what: str) -> str:
     if (parts.netloc not in ("", "localhost") or parts.query or not posixpath.isabs(path)
             or ".." in path.split("/")):
         raise SpecError(
-            f"{what} -c {redact(ref)!r}: a file: URL must name an absolute path on this minion, "
+            f"{what} -c {redact_query(ref)!r}: a file: URL must name an absolute path on this minion, "
             "without a host, a query or '..', e.g. '-c file:///etc/venvbuild/upper-constraints.txt'"
         )
     check_text(path, what)  # what a percent-encoded path decodes to
@@ -193,7 +219,7 @@ def split_constraint_pin(ref: str) -> tuple[str, str | None]:
         return ref, None
     pinned = _SHA256_FRAGMENT.fullmatch(fragment)
     if not pinned:
-        raise SpecError(f"constraints file {redact(ref)!r}: unchecked fragment")
+        raise SpecError(f"constraints file {redact_query(ref)!r}: unchecked fragment")
     return url, pinned.group("sha").lower()
 
 

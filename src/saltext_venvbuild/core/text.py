@@ -105,6 +105,43 @@ def redact_loose(text: Any) -> Any:
     return text
 
 
+def undelimited_credentials(url: object) -> bool:
+    """True if, after :func:`redact`, an ``@`` still follows the ``://`` of ``url``
+    (a URL that is not a VCS URL with an ``@ref``) other than the one ending hidden
+    userinfo: credentials with a raw ``/``, ``?``, ``#``, ``@`` or space that no
+    log line could hide. Such values are refused."""
+    if not isinstance(url, str) or "://" not in url or "@" not in url:
+        return False
+    rest = redact(url).split("://", 1)[1]
+    if rest.startswith(f"{REDACTED}@"):
+        rest = rest[len(REDACTED) + 1:]
+    return "@" in rest
+
+
+def looks_like_hidden_userinfo(text: object) -> bool:
+    """True if ``text`` holds a URL whose ``user:password@`` :func:`redact` cannot
+    delimit (a raw ``/``, ``#`` or space in it): an ``@`` after the ``://`` with a
+    ``:`` before it. A VCS URL's ``@ref`` (``git+https://host/repo@v1``) has none."""
+    if not undelimited_credentials(text):
+        return False
+    rest = redact(str(text)).split("://", 1)[1]
+    return ":" in rest.rsplit("@", 1)[0]
+
+
+# A query: a '?' right after a URL's or path's last character, up to a space,
+# quote or fragment (also in exception texts that name "url: /x?token=...").
+_QUERY = re.compile(r"(?<=[^\s?])\?[^\s#'\"]+")
+
+
+def redact_query(text: _T) -> _T:
+    """:func:`redact`, and every URL's query hidden (``?****``), also where only
+    its path is shown: a constraints URL may carry a token there
+    (``?private_token=...``)."""
+    if not isinstance(text, str):
+        return text
+    return _QUERY.sub(f"?{REDACTED}", redact(text))  # type: ignore[return-value]
+
+
 def redact_args(args: Iterable[object]) -> list[str]:
     """A command line with every URL's userinfo hidden (for logs and messages)."""
     return [redact(str(arg)) for arg in args]

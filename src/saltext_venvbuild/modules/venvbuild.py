@@ -92,8 +92,8 @@ def _salt_errors(func):
         except OSError as exc:
             where = f" {redact(str(exc.filename))}:" if exc.filename else ""
             raise CommandExecutionError(
-                f"venvbuild.{func.__name__}:{where} {exc.strerror or exc}; check the path, "
-                "its permissions and free space"
+                f"venvbuild.{func.__name__}:{where} {redact(str(exc.strerror or exc))}; check "
+                "the path, its permissions and free space"
             ) from None
 
     return wrapper

@@ -551,19 +551,6 @@ def request(venv_id, spec_id, platform):
 # -- a bounded repo --------------------------------------------------------------------
 
 
-def _in_use(targets, platforms):
-    """The manifest keys ``<platform>/<venv>-<spec>`` every target uses: its wanted,
-    installed and kept spec ids of each venv. A venv whose platform the target could
-    not compute keeps its specs on every platform in ``platforms``."""
-    keys = set()
-    for venvs in targets.values():
-        for venv_id, state in venvs.items():
-            specs = {state.wanted, state.installed, *state.kept} - {None}
-            for platform in [state.platform] if state.platform else platforms:
-                keys.update(f"{platform}/{venv_id}-{spec}" for spec in specs)
-    return keys
-
-
 def prune(builders=None, builders_tgt_type="glob", keep=3, min_age=3600,  # noqa: PLR0917 (CLI)
           test=True, timeout=60):
     """
@@ -627,8 +614,7 @@ def prune(builders=None, builders_tgt_type="glob", keep=3, min_age=3600,  # noqa
     if not ids:
         return _fail(f"no minion the master matches with builders={builders!r} "
                      f"({builders_tgt_type}) publishes {REPO_ALIAS}: nothing to prune")
-    platforms = sorted({p for entry in repos.values() for p in entry.platforms})
-    in_use = sorted(_in_use(targets, platforms))
+    in_use = sorted(core_fleet.in_use_keys(targets, repos))
     kwarg = {"in_use": in_use, "keep": keep, "min_age": min_age, "test": bool(test)}
     with salt.client.LocalClient(mopts=__opts__) as client:
         ret = client.cmd(",".join(ids), "venvbuild.prune_repo", kwarg=kwarg, tgt_type="list",

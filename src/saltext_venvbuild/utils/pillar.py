@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.options import OPTIONS
 from saltext_venvbuild.core.options import unknown_keys
-from saltext_venvbuild.core.text import redact
+from saltext_venvbuild.core.text import looks_like_hidden_userinfo
 from saltext_venvbuild.core.text import redact_loose
+from saltext_venvbuild.core.text import redact_query
 
 TOP_KEYS = ("builder", "repo", "defaults", "venvs", "orch")
 REPO_KEYS = ("path", "url", "user", "group", "nginx")
@@ -32,6 +33,8 @@ INHERITED = {
 _VENV_KEYS = frozenset(OPTIONS) | {"path"}
 _SECRET_KEYS = ("build_env", "install_env")
 _ARG_KEYS = ("build_args", "default_build_args", "install_args")
+_REQUIREMENT_KEYS = ("packages", "constraints", "global_constraints")
+_LIST_KEYS = _ARG_KEYS + _REQUIREMENT_KEYS
 
 
 def plain(value):
@@ -137,14 +140,29 @@ def venv_configs(data):
 
 
 def redacted(value, key=None):
-    """``value`` for showing: environment values hidden, URL credentials hidden (in
-    arguments also those redact cannot delimit, which the options' checks refuse)."""
+    """``value`` for showing: environment values hidden, URL credentials and queries
+    hidden (in arguments and requirements also credentials redact cannot delimit).
+
+    Under ``build_env``/``install_env`` nothing but a mapping's names is shown,
+    whatever the shape (a list of mappings, a ``NAME=value`` string, a key holding
+    ``=``): the options' checks refuse those shapes, but this shows what the
+    pillar holds, before any check."""
+    if key in _SECRET_KEYS and value is not None:
+        if isinstance(value, dict):
+            return {_secret_name(name): "****" for name in value}
+        return "****"
     if isinstance(value, dict):
-        if key in _SECRET_KEYS:
-            return {name: "****" for name in value}
         return {name: redacted(item, name) for name, item in value.items()}
     if isinstance(value, list):
-        return [redacted(item, key if key in _ARG_KEYS else None) for item in value]
+        return [redacted(item, key if key in _LIST_KEYS else None) for item in value]
     if not isinstance(value, str):
         return value
-    return redact_loose(value) if key in _ARG_KEYS else redact(value)
+    if key in _ARG_KEYS:
+        return redact_query(redact_loose(value))
+    if key in _REQUIREMENT_KEYS and looks_like_hidden_userinfo(value):
+        return redact_query(redact_loose(value))
+    return redact_query(value)
+
+
+def _secret_name(name):
+    return name.split("=", 1)[0] + "=****" if isinstance(name, str) and "=" in name else name

@@ -4,15 +4,49 @@ symlink_pkgs (the role's venv_*_distro_package_list and venv_packages_to_symlink
 When they are checked and what is remembered between runs is the workflow's
 (core/workflow.py, core/pkgdb.py); here are the calls into Salt."""
 
+import contextlib
+import functools
 import logging
+import os
 
 from salt.exceptions import CommandExecutionError
 
 from saltext_venvbuild.core import distro
 from saltext_venvbuild.core import retry
+from saltext_venvbuild.core import runner
 from saltext_venvbuild.core.errors import SpecError
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def clean_environ():
+    """Run Salt's ``pkg`` functions in the environment venvbuild gives its own tools.
+
+    Salt's ``cmd.run`` hands the package manager a copy of the calling process's
+    environment and runs it in ``$HOME``: under ``sudo -E salt-call`` that is the
+    caller's ``APT_CONFIG`` (whose ``DPkg::Pre-Invoke`` runs commands as root),
+    ``PATH``, ``DNF_VAR_*``, ``ZYPP_CONF`` and home directory. ``pkg.install``
+    passes no ``env``/``clean_env`` through, so for the call ``os.environ`` is
+    replaced by :func:`runner.inherited_environ` (``PATH`` of root's directories,
+    the locale, proxies, ``HOME`` from the password database) and restored after."""
+    saved = dict(os.environ)
+    clean = runner.inherited_environ(saved)
+    os.environ.clear()
+    os.environ.update(clean)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _in_clean_environ(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with clean_environ():
+            return func(*args, **kwargs)
+    return wrapper
 
 
 def _as_dict(value, names):
@@ -22,6 +56,7 @@ def _as_dict(value, names):
     return {names[0]: value or ""}
 
 
+@_in_clean_environ
 def refresh(salt, grains, cache_valid_time):
     """Refresh the package database, at most every ``cache_valid_time`` seconds (apt).
 
@@ -32,6 +67,7 @@ def refresh(salt, grains, cache_valid_time):
         salt["pkg.refresh_db"](cache_valid_time=int(cache_valid_time))
 
 
+@_in_clean_environ
 def installed_names(salt):
     """The names of the installed packages (``pkg.list_pkgs``)."""
     try:
@@ -54,6 +90,7 @@ def ensure(salt, grains, names, state, cache_valid_time, what, *, policy=None):
                       f"{what}: installing distro packages", (CommandExecutionError,))
 
 
+@_in_clean_environ
 def _ensure(salt, grains, names, state, cache_valid_time, what):
     try:
         refresh(salt, grains, cache_valid_time)
@@ -76,6 +113,7 @@ def _ensure(salt, grains, names, state, cache_valid_time, what):
         ) from None
 
 
+@_in_clean_environ
 def symlink_sources(salt, names, interpreter):
     """The top-level Python entries of each package of ``names``, for the venv's Python."""
     sources = []

@@ -14,9 +14,11 @@ where the planted settings point, and the venv is what the pillar asked for.
 import os
 import pwd
 import subprocess
+import types
 
 import pytest
 
+from saltext_venvbuild.utils import pkgs
 from snapshots import tree
 
 NOBODY = pwd.getpwnam("nobody")
@@ -52,9 +54,13 @@ def hostile(tmp_path, monkeypatch):
     (base / "pip.conf").write_text(f"[global]\ntarget = {evil}/pip-target\n")
     (base / ".python-version").write_text("2.7\n")
     (base / "bin").mkdir()
-    for program in ("python3", "uv", "gcc", "cc"):  # first on the caller's PATH
+    for program in ("python3", "uv", "gcc", "cc", "dpkg", "dpkg-query", "apt-get", "apt-cache"):
+        # first on the caller's PATH
         (base / "bin" / program).write_text(f"#!/bin/sh\necho ran > {markers}/{program}\nexit 3\n")
         (base / "bin" / program).chmod(0o755)
+    # apt reads APT_CONFIG: a Pre-Invoke hook runs any command as root.
+    (base / "apt.conf").write_text(f'APT::Update::Pre-Invoke {{"echo ran > {markers}/apt-hook";}};\n'
+                                   f'DPkg::Pre-Invoke {{"echo ran > {markers}/dpkg-hook";}};\n')
     for root, dirs, files in os.walk(base):
         for name in dirs + files + [""]:
             os.chown(os.path.join(root, name), NOBODY.pw_uid, NOBODY.pw_gid)
@@ -67,6 +73,7 @@ def hostile(tmp_path, monkeypatch):
         "UV_CACHE_DIR": f"{evil}/uv-env-cache", "UV_CONFIG_FILE": str(base / "uv.toml"),
         "XDG_CONFIG_HOME": str(base), "XDG_CACHE_HOME": f"{evil}/xdg-cache",
         "HOME": str(base), "TMPDIR": str(base), "PYENV_VERSION": "2.7",
+        "APT_CONFIG": str(base / "apt.conf"),
         "PATH": f"{base / 'bin'}{os.pathsep}{os.environ['PATH']}",
     }.items():
         monkeypatch.setenv(key, value)
@@ -110,4 +117,26 @@ def test_a_python_on_a_path_directory_others_can_write_is_not_run(states, tmp_pa
                                      repo_path=str(tmp_path / "repo"), python="python3",
                                      install_tool="uv")
     assert ret.result is True, ret.comment
+    assert_untouched(hostile)
+
+
+def test_salts_pkg_functions_run_in_the_environment_venvbuild_builds(modules, hostile):
+    """build_pkgs, install_pkgs and symlink_pkgs go through Salt's pkg module, whose
+    cmd.run copies the calling process's environment (APT_CONFIG, PATH) and runs in
+    $HOME: venvbuild calls it with the environment it gives its own tools."""
+    # The route is real: called as it is, Salt's pkg module runs nobody's dpkg.
+    modules.pkg.file_list("coreutils")
+    ran = os.listdir(hostile["markers"])
+    assert ran and set(ran) <= {"dpkg", "dpkg-query"}, ran
+    for name in ran:
+        os.unlink(hostile["markers"] / name)
+    interpreter = types.SimpleNamespace(major=3, minor=11)
+    assert [os.path.basename(p) for p in pkgs.symlink_sources(
+        modules, ["python3-packaging"], interpreter)][0] == "packaging"
+    assert "coreutils" in pkgs.installed_names(modules)
+    with pkgs.clean_environ():
+        out = modules.cmd.run_all(["sh", "-c", 'echo "${APT_CONFIG:-unset}"; pwd'],
+                                  python_shell=False)["stdout"].split()
+    assert out == ["unset", pwd.getpwuid(os.geteuid()).pw_dir]
+    assert os.environ["APT_CONFIG"] == str(hostile["base"] / "apt.conf")  # restored after
     assert_untouched(hostile)

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import io
 import os
+import pwd
 import shutil
 import stat
 import subprocess
@@ -305,6 +306,82 @@ def test_a_venv_made_by_other_means_is_moved_aside_and_kept(states, tmp_path, bu
     kept = [d for d in os.listdir(tmp_path / "venvs" / ".app.versions") if d.startswith("preexisting-")]
     assert len(kept) == 1
     assert os.path.isfile(tmp_path / "venvs" / ".app.versions" / kept[0] / "pyvenv.cfg")
+
+
+def _as_nobody(path):
+    """Hand ``path`` (and what is below it) to nobody, as if nobody had made it."""
+    nobody = pwd.getpwnam("nobody")
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), nobody.pw_uid, nobody.pw_gid)
+    os.lchown(path, nobody.pw_uid, nobody.pw_gid)
+
+
+def test_a_link_another_user_makes_in_a_sticky_directory_is_not_venvbuilds(states, modules,
+                                                                              tmp_path, built):
+    """In a sticky directory (/tmp, /var/tmp) any user may make the venv's name once
+    it is free. A venv nobody made there is adopted and kept; nobody then copies
+    venvbuild's stamp and lock file into it, plants a python, and after ``absent``
+    links the path to it, imitating venvbuild's own link. venvbuild must not take
+    that for its live venv (the state a no-op, status and the mine saying
+    'current' while root runs nobody's python)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    home = shared / "app"
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    subprocess.run(["python3", "-m", "venv", "--without-pip", str(home)], check=True)
+    _as_nobody(home)
+    args = dict(built["args"], repo_path=built["repo"])
+    ret = states.venvbuild.installed(name=str(home), **args)
+    assert ret.result is True, ret.comment
+    assert ret.changes["existing"]["old"] == "a venv made by other means"
+    versions = shared / ".app.versions"
+    (kept,) = [versions / d for d in os.listdir(versions) if d.startswith("preexisting-")]
+    (own,) = [versions / d for d in os.listdir(versions) if not d.startswith("preexisting-")]
+    for name in ("venvbuild.json", "venvbuild-lock.txt"):
+        shutil.copy(own / name, kept / name)
+    planted = kept / "bin" / "python"
+    planted.unlink()
+    planted.write_text(f"#!/bin/sh\necho ran > {markers}/python\n")
+    planted.chmod(0o755)
+    _as_nobody(kept)
+    assert states.venvbuild.absent(name=str(home)).result is True
+    os.symlink(f".app.versions/{kept.name}", home)
+    os.lchown(home, pwd.getpwnam("nobody").pw_uid, -1)  # nobody's link, as nobody would make it
+
+    assert modules.venvbuild.status(str(home)) is None
+    assert modules.venvbuild.verify(str(home))["ok"] is False
+    for test in (True, False):
+        ret = states.venvbuild.installed(name=str(home), test=test, **args)
+        assert ret.result is False and not ret.changes
+        assert "symlink to .app.versions/" in ret.comment and "did not create" in ret.comment
+    assert os.readlink(home) == f".app.versions/{kept.name}" and os.listdir(markers) == []
+    # The operator's choice: adopt_existing replaces the link with venvbuild's own.
+    ret = states.venvbuild.installed(name=str(home), adopt_existing=True, **args)
+    assert ret.result is True, ret.comment
+    assert os.lstat(home).st_uid == 0 and not os.readlink(home).endswith(kept.name)
+    assert modules.venvbuild.status(str(home))["spec_id"] == built["spec_id"]
+    assert (kept / "bin" / "python").exists() and os.listdir(markers) == []
+
+
+def test_a_venv_made_by_other_means_is_not_reported_as_venvbuilds(modules, tmp_path, built):
+    """A venv another user made at the path, carrying a stamp copied from a venv
+    venvbuild made, is not venvbuild's: status is None and the mine entry says
+    nothing is installed, until an install moves it aside."""
+    path = tmp_path / "venvs" / "app"
+    subprocess.run(["python3", "-m", "venv", "--without-pip", str(path)], check=True)
+    source = tmp_path / "venvs" / "source"
+    ret = modules.venvbuild.install(str(source), venv_id="app", repo_path=built["repo"],
+                                    **built["args"])
+    assert ret["spec_id"] == built["spec_id"]
+    live = modules.venvbuild.status(str(source))["venv_dir"]
+    for name in ("venvbuild.json", "venvbuild-lock.txt"):
+        shutil.copy(os.path.join(live, name), path / name)
+    _as_nobody(path)
+    assert modules.venvbuild.status(str(path)) is None
+    assert modules.venvbuild.verify(str(path))["ok"] is False
 
 
 @pytest.mark.parametrize("name, message", [

@@ -311,6 +311,35 @@ def test_a_fetched_file_may_hold_only_version_pins(http_root, http_client, line)
     assert "is a pip option" in message or "may hold only version pins" in message
 
 
+@pytest.mark.parametrize("line", ['foo==1.0; python_version ~= "${UV_INDEX_PRIV_PASSWORD}"',
+                                  "foo==${VERSION}", "foo==1.0; platform_release == '$HOME'"])
+def test_a_fetched_line_with_a_dollar_is_refused(http_root, http_client, line):
+    # pip expands ${NAME} from the build's environment (build_env holds secrets): in a
+    # marker, pip's error would quote the value into the state's comment.
+    root, base = http_root
+    (root / "uc.txt").write_text(f"foo===1.0\n{line}\n")
+    with pytest.raises(SpecError, match=r"line 2: holds '\$'") as info:
+        constraints.load(f"{base}/uc.txt", http=http_client)
+    assert "nothing was built" in str(info.value)
+
+
+def test_a_query_in_a_constraints_url_is_recorded_and_shown_hidden(http_root, http_client):
+    # GitLab's raw files take ?private_token=...: the manifest (served to anyone) and
+    # every message show the URL with its query hidden; the spec id covers it whole.
+    root, base = http_root
+    (root / "uc.txt").write_text("foo===1.0\n")
+    lines, record = constraints.load(f"{base}/uc.txt?private_token=glpat-secret", http=http_client)
+    assert lines == ["foo===1.0"]
+    assert record.ref == f"{base}/uc.txt?****"
+    (root / "bad.txt").write_text("foo @ https://evil.example/foo.tar.gz\n")
+    with pytest.raises(SpecError) as info:
+        constraints.load(f"{base}/bad.txt?private_token=glpat-secret", http=http_client)
+    assert "glpat-secret" not in str(info.value) and f"{base}/bad.txt?****" in str(info.value)
+    with pytest.raises(RepoError) as info:
+        constraints.load(f"{base}/missing.txt?private_token=glpat-secret", http=http_client)
+    assert "glpat-secret" not in str(info.value)
+
+
 @pytest.mark.parametrize("line", ["foo @ https://example.com/foo-1.0.tar.gz", "./local/path"])
 def test_a_local_file_keeps_its_direct_references(tmp_path, line):
     # The builder's own file (an absolute path root chose): not network input.

@@ -87,6 +87,16 @@ def test_two_strings_never_show_alike():
     assert fleet.show_id("m\x1b") != fleet.show_id("m\\x1b")
 
 
+@pytest.mark.parametrize("lookalike", ["build01\u034f", "build01\u2800", "build01\u3164",
+                                       "bu\u0456ld01", "build01\u0336"])
+def test_a_minion_id_never_passes_for_another(lookalike):
+    # Printable but invisible or look-alike: an id with a filler, a blank braille
+    # cell, a combining mark or a Cyrillic letter must not show as 'build01'.
+    shown = fleet.show_id(lookalike)
+    assert shown != fleet.show_id("build01") and shown.isascii() and shown.startswith("bu")
+    assert fleet.show_id("build01") == "build01"
+
+
 def test_long_text_is_cut_and_says_how_much():
     shown = fleet.show("x" * 100000)
     assert shown == "x" * fleet.TEXT_LIMIT + f"...[+{100000 - fleet.TEXT_LIMIT} characters]"

@@ -94,13 +94,41 @@ def test_kind_managed(parent):
     assert paths.live_dir() == str(version)
 
 
-@pytest.mark.parametrize("entry", [f"{ENTRY_A}-1", "preexisting-20240101T000000Z", "preexisting-20240101T000000Z-2"])
-def test_kind_managed_entry_names(parent, entry):
-    version = _managed(parent, entry=entry)
+def test_kind_managed_entry_names(parent):
+    version = _managed(parent, entry=f"{ENTRY_A}-1")
     paths = _paths(parent)
     assert paths.kind() == "managed"
-    assert paths.link_target() == entry
+    assert paths.link_target() == f"{ENTRY_A}-1"
     assert paths.live_dir() == str(version)
+
+
+@pytest.mark.parametrize("entry", ["preexisting-20240101T000000Z", "preexisting-20240101T000000Z-2"])
+def test_a_link_to_adopted_content_is_not_venvbuilds(parent, entry):
+    # venvbuild links only to venvs it installed; adopted content is kept, never live.
+    _managed(parent, entry=entry)
+    paths = _paths(parent)
+    assert paths.kind() == "link" and paths.link_target() is None and paths.live_dir() is None
+
+
+def test_a_link_another_user_owns_is_not_venvbuilds(parent):
+    # In a sticky directory any user can make the free name a link into the versions dir.
+    _managed(parent)
+    paths = _paths(parent)
+    os.lchown(paths.path, 65534, -1)
+    assert paths.kind() == "link" and paths.live_dir() is None
+    os.lchown(paths.path, 0, -1)
+    assert paths.kind() == "managed"
+
+
+@pytest.mark.parametrize("change", ["owner", "mode"])
+def test_a_live_directory_others_can_write_is_not_venvbuilds(parent, change):
+    version = _managed(parent)
+    if change == "owner":
+        os.chown(version, 65534, -1)
+    else:
+        version.chmod(0o777)
+    paths = _paths(parent)
+    assert paths.kind() == "managed" and paths.live_dir() is None
 
 
 @pytest.mark.parametrize(
@@ -135,7 +163,7 @@ def test_kind_venv_dir_file(parent):
     (parent / "dir").mkdir()
     (parent / "file").write_text("x")
     assert _paths(parent, "venv").kind() == "venv"
-    assert _paths(parent, "venv").live_dir() == str(parent / "venv")
+    assert _paths(parent, "venv").live_dir() is None  # not venvbuild's: never read as its own
     assert _paths(parent, "dir").kind() == "dir"
     assert _paths(parent, "dir").live_dir() is None
     assert _paths(parent, "file").kind() == "file"

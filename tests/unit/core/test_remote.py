@@ -179,6 +179,26 @@ class Repo:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
                     return None
+                if kind == "redirect":  # (kind, location, body: None | bytes | "endless")
+                    _kind, target, body = action
+                    self.close_connection = True
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    if body is None:
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return None
+                    if body == "endless":  # no length, no end: only a reader of it waits
+                        self.send_header("Content-Type", "text/plain")
+                        self.end_headers()
+                        while not repo.stop.is_set():
+                            self.wfile.write(b"x" * 65536)
+                        return None
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return None
                 if kind == "endless":
                     _kind, block, length = action
                     self.close_connection = True
@@ -332,7 +352,7 @@ def test_check_repo_url_hides_credentials():
     with pytest.raises(RepoError) as info:
         remote.check_repo_url("http://user:secret@b/repo?x=1")
     assert "secret" not in str(info.value)
-    assert "http://****@b/repo?x=1" in str(info.value)
+    assert "http://****@b/repo?****" in str(info.value)
 
 
 # -- get_text --------------------------------------------------------------------------
@@ -342,6 +362,95 @@ def test_get_text_reads_the_body(repo, http):
     url = repo.serve("/t.txt", ok("héllo\n".encode()))
     assert http.get_text(url, "thing") == "héllo\n"
     assert http.bytes_downloaded == len("héllo\n".encode())
+
+
+def test_the_callers_netrc_and_ca_variables_are_not_read(tmp_path, monkeypatch):
+    """Whoever runs salt-call chooses HOME, NETRC and REQUESTS_CA_BUNDLE: requests
+    would send that user's ~/.netrc credentials to the repo and take their CA
+    bundle. venvbuild's fetches read neither (proxies still apply, as for pip and uv)."""
+    seen = []
+
+    class Handler(http_server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Length", "3")
+            self.end_headers()
+            self.wfile.write(b"ok\n")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        netrc = tmp_path / ".netrc"
+        netrc.write_text("machine 127.0.0.1 login attacker password chosen\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.setenv("NETRC", str(netrc))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "evil-ca.pem"))
+        monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "evil-ca.pem"))
+        with remote.Http() as client:
+            assert client.session.trust_env is False
+            assert client.get_text(f"http://127.0.0.1:{httpd.server_address[1]}/x", "thing") == "ok\n"
+            assert client.verify != str(tmp_path / "evil-ca.pem")
+        assert seen == [None]
+        # The proxy variables still apply: a name only the proxy (this server) answers for.
+        monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{httpd.server_address[1]}")
+        with remote.Http() as client:
+            assert client.get_text("http://repo.venvbuild.invalid/y", "thing") == "ok\n"
+        assert seen == [None, None]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_redirect_is_followed_without_reading_its_body(repo):
+    # A redirect's body is never read: one without end, or a gzip bomb that requests
+    # would decompress in memory, costs nothing.
+    import gzip  # noqa: PLC0415
+
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+    repo.serve("/ok.txt", ok(b"pins\n"))
+    endless = repo.serve("/endless", ("redirect", "/ok.txt", "endless"))
+    bombed = repo.serve("/bomb", ("redirect", f"{repo.url}/ok.txt", bomb))
+    with remote.Http(deadline=time.monotonic() + 10) as client:
+        started = time.monotonic()
+        assert client.get_text(endless, "constraints file") == "pins\n"
+        assert client.get_text(bombed, "constraints file") == "pins\n"
+        assert time.monotonic() - started < 5
+        assert client.bytes_downloaded == 10
+
+
+def test_redirects_are_bounded_and_never_downgrade(repo, tmp_path):
+    chain = repo.serve("/r0", ("redirect", "/r1", None))
+    for hop in range(1, 7):
+        repo.serve(f"/r{hop}", ("redirect", f"/r{hop + 1}", None))
+    repo.serve("/r7", ok(b"far\n"))
+    with remote.Http(deadline=time.monotonic() + 10) as client:
+        with pytest.raises(RepoError, match="more than 5 redirects"):
+            client.get_text(chain, "manifest")
+        assert client.get_text(f"{repo.url}/r2", "manifest") == "far\n"  # five hops
+        for path, target, message in (("/to-file", f"file://{tmp_path}/x", "redirected to a file: address"),
+                                      ("/to-ftp", "ftp://host/x", "redirected to a ftp: address")):
+            url = repo.serve(path, ("redirect", target, None))
+            with pytest.raises(RepoError, match=message):
+                client.get_text(url, "manifest")
+
+
+def test_a_redirect_from_https_to_http_is_refused(tls_repo, tls_files):
+    url = tls_repo.serve("/down", ("redirect", "http://127.0.0.1:9/x", None))
+    with remote.Http(ca_bundle=tls_files[1], deadline=time.monotonic() + 10) as client:
+        with pytest.raises(RepoError, match="from https to plain http"):
+            client.get_text(url, "manifest")
+
+
+def test_a_url_requests_cannot_parse_is_an_error_that_shows_no_credentials():
+    with remote.Http(deadline=time.monotonic() + 5) as client:
+        with pytest.raises(RepoError) as info:
+            client.get_text("https://ci:S3CRETtok@127.0.0.1:99999/uc.txt", "constraints file")
+    assert "S3CRETtok" not in str(info.value) and "not a URL that can be fetched" in str(info.value)
 
 
 def test_get_text_404_is_none_when_missing_is_ok(repo, http):

@@ -306,6 +306,28 @@ def test_other_options_are_refused_as_constraints(text, message):
         normalize_constraint(text)
 
 
+@pytest.mark.parametrize("text, message", [
+    ("-c https://ci:S3CRETtok@127.0.0.1:99999/uc.txt", "port is not a number"),
+    ("-c https://ci:S3CRETtok@bad host/uc.txt", "pip option"),
+    ("-c https://ci:S3CR/ETtok@h.example/uc.txt", "percent-encode"),
+    ("-c https://ci:S3CR#ETtok@h.example/uc.txt", "port is not a number"),
+    ("-c http://ci:S3CRETtok@[::1/uc.txt", "not a URL"),
+])
+def test_a_constraints_url_requests_would_quote_whole_is_refused_hiding_it(text, message):
+    # requests' error for such a URL repeats it whole, credentials included.
+    with pytest.raises(SpecError, match=message) as info:
+        normalize_constraint(text)
+    assert "S3CR" not in str(info.value)
+
+
+def test_a_constraints_url_keeps_its_query_and_shows_it_hidden():
+    ref = "-c https://h.example/raw/uc.txt?private_token=glpat-x"
+    assert normalize_constraint(ref) == ref  # the spec id covers the whole URL
+    with pytest.raises(SpecError) as info:
+        normalize_constraint(ref + "#md5=00")
+    assert "glpat-x" not in str(info.value) and "uc.txt?****" in str(info.value)
+
+
 @pytest.mark.parametrize("value", [None, 5, ["-c /x"]])
 def test_non_string_constraints_are_refused(value):
     with pytest.raises(SpecError, match="must be a string"):

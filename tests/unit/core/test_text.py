@@ -4,6 +4,7 @@ import unicodedata
 
 import pytest
 
+from saltext_venvbuild.core import text as text_mod
 from saltext_venvbuild.core.errors import SpecError
 from saltext_venvbuild.core.text import REDACTED
 from saltext_venvbuild.core.text import bad_character
@@ -308,3 +309,28 @@ def test_the_message_hides_credentials_redact_cannot_delimit():
         check_text("https://user:s3c ret@pypi.example.com/simple\n", "repo_url")
     assert "s3c" not in str(info.value)
     assert "https://****@pypi.example.com/simple" in str(info.value)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("https://h/uc.txt?private_token=glpat-x", "https://h/uc.txt?****"),
+    ("https://u:p@h/uc.txt?a=b#sha256=00", "https://****@h/uc.txt?****#sha256=00"),
+    ("Max retries exceeded with url: /uc.txt?private_token=x (Caused by",
+     "Max retries exceeded with url: /uc.txt?**** (Caused by"),
+    ("is it a Python 3?", "is it a Python 3?"),
+    ("'what?'", "'what?'"),
+])
+def test_redact_query_hides_every_query_and_credentials(text, shown):
+    assert text_mod.redact_query(text) == shown
+
+
+@pytest.mark.parametrize("url, undelimited, hidden_userinfo", [
+    ("https://u:p@h/x", False, False),
+    ("https://h/x", False, False),
+    ("https://u:ab/cd@h/x", True, True),  # a raw '/' in the password: redact misses it
+    ("https://u:a#b@h/x", True, True),
+    ("git+https://h/repo@v1", True, False),  # a VCS ref, not credentials
+    ("git+https://u:p@h/repo@v1", True, False),  # (undelimited_ is for non-VCS URLs)
+])
+def test_credentials_redact_cannot_delimit_are_recognised(url, undelimited, hidden_userinfo):
+    assert text_mod.undelimited_credentials(url) is undelimited
+    assert text_mod.looks_like_hidden_userinfo(url) is hidden_userinfo

@@ -203,10 +203,28 @@ def test_prune_sends_every_targets_wanted_installed_and_kept_specs(mine, client)
 def test_prune_keeps_a_venv_without_platform_on_every_platform_the_builders_serve(mine, client):
     mine["venvbuild_venvs"] = {"tgt1": {"app": dict(VENV, platform=None, wanted=None, current=False,
                                                     error="bad")}}
-    mine["venvbuild_repo"]["bld"] = dict(REPO, platforms=[PLATFORM, "rocky-9-x86_64-cp39"])
+    mine["venvbuild_repo"]["bld"] = dict(
+        REPO, platforms=[PLATFORM, "rocky-9-x86_64-cp39"],
+        manifests={f"{PLATFORM}/app-{SPEC}": SHA, f"rel1/rocky-9-x86_64-cp39/app-{OTHER_SPEC}": SHA})
     runner.prune(builders="bld")
     assert client.calls[0][2]["kwarg"]["in_use"] == [f"{PLATFORM}/app-{SPEC}",
                                                      f"rocky-9-x86_64-cp39/app-{SPEC}"]
+
+
+def test_a_rogue_entry_naming_thousands_of_venvs_and_platforms_adds_nothing(mine, client):
+    # One minion publishes (mine.send) more venvs, platforms and kept specs than a
+    # builder accepts in one call: were it believed, no builder could prune again.
+    kept = [f"{n:016x}" for n in range(20)]
+    mine["venvbuild_venvs"]["rogue"] = {
+        f"v{n}": dict(VENV, platform=None if n % 2 else f"debian-12-x86_64-cp3{n}",
+                      wanted=None, current=False, kept=kept)
+        for n in range(999)}  # with app, as many as a minion's entry may list
+    mine["venvbuild_venvs"]["rogue"]["app"] = dict(VENV, kept=kept)
+    ret = runner.prune(builders="bld", keep=2, min_age=0)
+    in_use = client.calls[0][2]["kwarg"]["in_use"]
+    # Only the venv the builder publishes, on its platform, with the specs named for it.
+    assert len(in_use) == 21 and all(key.startswith(f"{PLATFORM}/app-") for key in in_use)
+    assert ret["in_use"] == 21 and "Error" not in ret
 
 
 def test_prune_needs_builders_named_and_matched(client):

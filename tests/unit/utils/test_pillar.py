@@ -354,6 +354,27 @@ def test_redacted_of_an_empty_environment():
     assert pillar.redacted({"build_env": {}, "install_env": None}) == {"build_env": {}, "install_env": None}
 
 
+@pytest.mark.parametrize("value, shown", [
+    ([{"UV_INDEX_PRIV_PASSWORD": "hunter2"}], "****"),  # Salt's list-of-mappings env style
+    ("UV_INDEX_PRIV_PASSWORD=hunter2", "****"),
+    ({"UV_INDEX_PRIV_PASSWORD=hunter2": None}, {"UV_INDEX_PRIV_PASSWORD=****": "****"}),
+    ({"UV_INDEX_PRIV_PASSWORD": "hunter2"}, {"UV_INDEX_PRIV_PASSWORD": "****"}),
+])
+def test_redacted_shows_no_secret_whatever_the_environments_shape(value, shown):
+    # venv_configs shows the pillar as it is, before the options' checks refuse these shapes.
+    assert pillar.redacted({"build_env": value, "install_env": value}) == {"build_env": shown,
+                                                                           "install_env": shown}
+
+
+def test_redacted_hides_credentials_and_queries_in_requirements():
+    cfg = {"packages": ["vbdep @ https://ci:hunter2/x@h.example/vbdep-1.0.tar.gz",
+                        "app @ git+https://h.example/app@v1"],
+           "constraints": ["-c https://h.example/uc.txt?private_token=glpat-x"]}
+    shown = pillar.redacted(cfg)
+    assert "hunter2" not in str(shown) and "glpat" not in str(shown)
+    assert shown["packages"][1] == "app @ git+https://h.example/app@v1"  # a VCS ref is no secret
+
+
 def test_redacted_hides_argument_credentials_redact_cannot_delimit():
     """A URL in build_args/install_args whose credentials hold a raw space, '/' or '#'
     (refused by the options' checks, but venv_configs shows the pillar as it is)."""
