@@ -26,7 +26,9 @@ from .test_cluster import refresh_pillar
 from .test_cluster_arranged import run_runner
 from .test_cluster_arranged import svc_path
 
-pytestmark = pytest.mark.integration
+# The Salt interfaces used here (mine, LocalClient, runners) run on every Salt in
+# test_cluster.py and test_cluster_arranged.py; this is venvbuild's own logic.
+pytestmark = [pytest.mark.integration, pytest.mark.newest_salt]
 
 
 def _preferred_by(target, builders, platform):

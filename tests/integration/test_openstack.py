@@ -21,7 +21,9 @@ from .test_cluster import refresh_pillar
 from .test_cluster import state_results
 from .test_cluster import venv
 
-pytestmark = pytest.mark.integration
+# The Salt interfaces used here (mine, LocalClient, runners) run on every Salt in
+# test_cluster.py and test_cluster_arranged.py; this is venvbuild's own logic.
+pytestmark = [pytest.mark.integration, pytest.mark.newest_salt]
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}

@@ -3,6 +3,8 @@
 import os
 import threading
 
+import pytest
+
 from saltext_venvbuild.core import installer
 from saltext_venvbuild.core import layout
 from saltext_venvbuild.core.builder import Builder
@@ -12,6 +14,10 @@ from saltext_venvbuild.core.repo import RepoLayout
 from saltext_venvbuild.core.spec import VenvSpec
 from saltext_venvbuild.core.stamp import read_stamp
 from saltext_venvbuild.core.tools import ToolSettings
+
+# venvbuild's own logic and what pip and uv do with its options: the same on every
+# Salt (the Salt interfaces it goes through are tested on every Salt elsewhere).
+pytestmark = pytest.mark.newest_salt
 
 PLATFORM = "test-1-x86_64-cp3x"
 

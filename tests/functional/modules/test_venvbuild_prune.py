@@ -10,8 +10,14 @@ import os
 import stat
 import time
 
+import pytest
+
 import servers
 from saltext_venvbuild.core.manifest import Manifest
+
+# venvbuild's own logic and what pip and uv do with its options: the same on every
+# Salt (the Salt interfaces it goes through are tested on every Salt elsewhere).
+pytestmark = pytest.mark.newest_salt
 
 SPECS = {"A": ["vbdep==1.0"], "B": ["vbdep==1.1"], "C": ["vbapp", "vbdep==1.0"]}
 

@@ -21,6 +21,10 @@ from saltext_venvbuild.core import remote
 from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.stamp import installed_versions
 
+# venvbuild's own logic and what pip and uv do with its options: the same on every
+# Salt (the Salt interfaces it goes through are tested on every Salt elsewhere).
+pytestmark = pytest.mark.newest_salt
+
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
 

@@ -18,6 +18,9 @@ from saltext_venvbuild.core.repo import published_manifests
 from saltext_venvbuild.core.stamp import installed_versions
 from saltext_venvbuild.utils import pillar as pillar_util
 
+# pip and uv behaviour through venvbuild's options, the same on every Salt.
+pytestmark = pytest.mark.newest_salt
+
 
 def versions(path):
     """What the venv at ``path`` runs, but the pip and setuptools a pip venv starts with."""

@@ -25,6 +25,9 @@ from saltext_venvbuild.core.manifest import Manifest
 from saltext_venvbuild.core.stamp import installed_versions
 from saltext_venvbuild.core.tools import ToolSettings
 
+# pip and uv behaviour through venvbuild's options, the same on every Salt.
+pytestmark = pytest.mark.newest_salt
+
 OTHER_PYTHON = "/usr/bin/python3"
 
 
