@@ -23,6 +23,8 @@ targeting of the targets' pillars as the master compiles them); any other is
 listed under ``unverified``.
 """
 
+import functools
+import gc
 import logging
 import os
 import typing
@@ -66,6 +68,27 @@ def __virtual__():
             "keeps for its minions (salt '*' mine.update)"
         )
     return __virtualname__
+
+
+def _settled(func):
+    """Run a runner function, then collect its garbage before Salt stores the job.
+
+    Salt 3006.2x and 3008 destroy a loader's modules when a ``LocalClient``, a
+    ``MasterMinion`` or a pillar's loaders are finalized (``clean_modules``
+    removes every ``salt.loaded.int.returner.*`` entry from ``sys.modules``).
+    Left to the garbage collector, that can happen while ``salt-run`` imports
+    the job cache's returner to store this job, which then fails with
+    ``Returner 'local_cache' does not support function prep_jid``. Collecting
+    here finalizes what the function left behind before that import."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        finally:
+            gc.collect()
+
+    return wrapper
 
 
 def _fail(message):
@@ -123,6 +146,7 @@ def _check_target(tgt, tgt_type, what, type_name):
     return tgt
 
 
+@_settled
 def fleet(tgt="*", tgt_type="glob", builders=None, builders_tgt_type="glob"):
     """
     Show, per venv, which spec and manifest each minion runs and which minions
@@ -356,6 +380,7 @@ def _preflight(configs, jobs, candidates, builder_ids, venv):
     return core_preflight.assess(configs, served, builder_ids, venv)
 
 
+@_settled
 def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (Salt's CLI)
           builders_tgt_type="glob", test=False, timeout=30, allow_local_builds=False):
     """
@@ -485,6 +510,7 @@ def build(tgt="*", tgt_type="glob", venv=None, builders=None,  # noqa: PLR0917 (
     return out
 
 
+@_settled
 def request(venv_id, spec_id, platform):
     """
     Build one spec the calling minion's own pillar defines: what a target with
@@ -551,6 +577,7 @@ def request(venv_id, spec_id, platform):
 # -- a bounded repo --------------------------------------------------------------------
 
 
+@_settled
 def prune(builders=None, builders_tgt_type="glob", keep=3, min_age=3600,  # noqa: PLR0917 (CLI)
           test=True, timeout=60):
     """

@@ -7,6 +7,7 @@ tests/unit/core/test_fleet.py and against real daemons in
 tests/integration/test_fleet_hostile.py.
 """
 
+import gc
 from unittest import mock
 
 import pytest
@@ -490,3 +491,27 @@ def test_the_orchestration_passes_the_masters_allow_local_builds_to_the_runner(o
             for key, value in item.items()}
     assert step["name"] == "venvbuild.build"
     assert step["allow_local_builds"] is passed
+
+
+def test_what_a_runner_leaves_behind_is_finalized_before_salt_stores_the_job():
+    # Salt finalizes a LocalClient, MasterMinion or pillar by destroying its loaders,
+    # which removes their modules from sys.modules; left to the garbage collector it
+    # can hit salt-run's import of the job cache's returner (Salt 3006.29 seen).
+    finalized = []
+
+    class Client:
+        def __del__(self):
+            finalized.append(True)
+
+    @runner._settled
+    def work():
+        client = Client()
+        client.cycle = client  # freed only by the garbage collector
+        return "done"
+
+    gc.disable()
+    try:
+        assert work() == "done"
+        assert finalized == [True]
+    finally:
+        gc.enable()
