@@ -1,7 +1,7 @@
 """Running pip, uv and Python: argument lists, never a shell; bounded in time; logged.
 
-Every command runs with a working directory and an environment venvbuild
-chose (:func:`inherited_environ`: never the caller's working directory, none
+Every command runs with a working directory, an environment and a umask
+(``022``) venvbuild chose (:func:`inherited_environ`: never the caller's working directory, none
 of the caller's variables that pick sources, targets, caches or code).
 Every command runs in its own session (process group). When it outlives its
 timeout, the whole group is stopped (SIGTERM, then SIGKILL), so a build that
@@ -32,6 +32,7 @@ from .text import redact_args
 log = logging.getLogger(__name__)
 
 _GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+UMASK = 0o022  # of every process venvbuild starts
 
 # What a tool inherits from the caller's environment (salt-minion's, or the
 # shell of whoever ran salt-call): nothing that picks sources, targets, caches,
@@ -140,6 +141,10 @@ def run(command: Command, error: type[Exception], what: str, log_path: str | Non
             env=env,
             cwd=cwd,
             start_new_session=True,
+            # What the tools create (venvs, wheels, caches) is writable by root
+            # alone, whatever umask the caller had: venvbuild takes a venv
+            # directory others can write for none of its own (layout.live_dir).
+            umask=UMASK,
         )
     except FileNotFoundError:
         raise error(f"{what}: {redact(argv[0])} not found") from None

@@ -366,6 +366,28 @@ def test_a_link_another_user_makes_in_a_sticky_directory_is_not_venvbuilds(state
     assert (kept / "bin" / "python").exists() and os.listdir(markers) == []
 
 
+def test_a_callers_umask_makes_no_venv_others_can_write(states, modules, tmp_path, built):
+    """salt-call under umask 002: the venv venvbuild makes is still root's alone (no
+    group-writable code), so it is its own and the next run is a no-op."""
+    path = venv(tmp_path)
+    args = dict(built["args"], repo_path=built["repo"])
+    old = os.umask(0o002)
+    try:
+        ret = states.venvbuild.installed(name=path, **args)
+        assert ret.result is True, ret.comment
+        again = states.venvbuild.installed(name=path, **args)
+    finally:
+        os.umask(old)
+    assert again.result is True and again.changes == {}, again.comment
+    live = modules.venvbuild.status(path)["venv_dir"]
+    # uv makes its empty lock file (.lock) writable by all on purpose; it holds no code.
+    writable = [os.path.join(root, name) for root, dirs, files in os.walk(live)
+                for name in dirs + files + [""]
+                if not os.path.islink(os.path.join(root, name)) and name != ".lock"
+                and os.lstat(os.path.join(root, name)).st_mode & 0o022]
+    assert writable == []
+
+
 def test_a_venv_made_by_other_means_is_not_reported_as_venvbuilds(modules, tmp_path, built):
     """A venv another user made at the path, carrying a stamp copied from a venv
     venvbuild made, is not venvbuild's: status is None and the mine entry says

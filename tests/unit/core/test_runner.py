@@ -285,3 +285,19 @@ def test_credentials_never_reach_the_message_when_the_tail_cuts_a_url():
     with pytest.raises(BuildError) as info:
         run(py(code), BuildError, "building")
     assert "secret" not in str(info.value)
+
+
+def test_what_a_tool_creates_is_writable_by_root_alone_whatever_the_callers_umask(tmp_path):
+    # salt-call run with umask 002 would make group-writable venvs: code a group
+    # could change, and a venv directory venvbuild does not take for its own.
+    made = tmp_path / "made"
+    old = os.umask(0o002)
+    try:
+        runner.run(runner.Command([sys.executable, "-c",
+                                   f"import os; os.mkdir({str(made)!r}); "
+                                   f"open({str(made / 'f')!r}, 'w').close()"]),
+                   ToolError, "making")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(made.stat().st_mode) == 0o755
+    assert stat.S_IMODE((made / "f").stat().st_mode) == 0o644
