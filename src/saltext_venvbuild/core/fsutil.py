@@ -127,6 +127,12 @@ def is_trusted_dir(path: str) -> bool:
         return False
 
 
+def root_only(st: os.stat_result) -> bool:
+    """True if what ``st`` describes is owned by root (or venvbuild's user) and
+    writable by no one else."""
+    return st.st_uid in trusted_uids() and not st.st_mode & 0o022
+
+
 def is_trusted_file(path: str) -> bool:
     """True if ``path`` is a regular file only root (or venvbuild's user) can change,
     in a trusted directory, reached (if a link) through a link of theirs."""
@@ -143,7 +149,7 @@ def is_trusted_file(path: str) -> bool:
             st = os.stat(real)
     except OSError:
         return False
-    return stat.S_ISREG(st.st_mode) and st.st_uid in trusted_uids() and not st.st_mode & 0o022
+    return stat.S_ISREG(st.st_mode) and root_only(st)
 
 
 def ensure_dir(path: str, what: str, mode: int = 0o755, group: int | None = None, enforce: bool = True,

@@ -85,10 +85,7 @@ class VenvPaths:
             st = os.lstat(target)
         except OSError:
             return None
-        if (stat.S_ISDIR(st.st_mode) and st.st_uid in fsutil.trusted_uids()
-                and not st.st_mode & 0o022):
-            return target
-        return None
+        return target if stat.S_ISDIR(st.st_mode) and fsutil.root_only(st) else None
 
     def version_dirs(self, adopted: bool = False) -> list[str]:
         """venvbuild's own venv directories (and with ``adopted`` the kept ones), oldest first."""

@@ -56,9 +56,9 @@ def _as_dict(value, names):
     return {names[0]: value or ""}
 
 
-@_in_clean_environ
 def refresh(salt, grains, cache_valid_time):
-    """Refresh the package database, at most every ``cache_valid_time`` seconds (apt).
+    """Refresh the package database, at most every ``cache_valid_time`` seconds (apt);
+    called by :func:`ensure`, in its clean environment.
 
     apt's refresh honours the interval (the role's venv_distro_cache_valid_time);
     dnf/zypper keep their own metadata expiry, so they are left to it.
