@@ -94,6 +94,7 @@ BACKOFF = 1.0  # seconds before the second attempt; doubled after each failure
 ATTEMPT_TIMEOUT = 30.0  # seconds to connect or between bytes of one response
 FETCH_FLOOR = 1.0  # seconds a fetch always gets, even past the deadline (wait_timeout 0)
 MAX_REDIRECTS = 5  # redirects followed per fetch (each closed unread)
+_FINAL_ADDRESS = "give the address the server finally serves it from instead"
 TEXT_SECONDS = 300.0  # a manifest's or constraints file's fetch without a caller's deadline
 WHEEL_SECONDS = 120.0  # a wheel's download may take this...
 WHEEL_RATE = 100 * 1024  # ...plus one second per this many bytes of its recorded size
@@ -275,15 +276,18 @@ class Http:
                 target = urllib.parse.urljoin(current, location)
                 scheme = urllib.parse.urlsplit(target).scheme.lower()
             except ValueError:
-                raise RepoError(f"{redact_query(url)}: redirected to a malformed address") from None
+                raise RepoError(f"{redact_query(url)}: redirected to a malformed address; "
+                                f"{_FINAL_ADDRESS}") from None
             if scheme not in ("http", "https"):
                 raise RepoError(f"{redact_query(url)}: redirected to a {scheme or 'relative'}: address; "
-                                "only http and https are followed")
+                                f"only http and https are followed; {_FINAL_ADDRESS}")
             if urllib.parse.urlsplit(current).scheme.lower() == "https" and scheme == "http":
                 raise RepoError(f"{redact_query(url)}: redirected from https to plain http "
-                                f"({redact_query(target)}); refusing the downgrade")
+                                f"({redact_query(target)}); refusing the downgrade; fix the "
+                                "server, or give the plain http address itself")
             current = target
-        raise RepoError(f"{redact_query(url)}: more than {MAX_REDIRECTS} redirects")
+        raise RepoError(f"{redact_query(url)}: more than {MAX_REDIRECTS} redirects; "
+                        f"{_FINAL_ADDRESS}")
 
     def _get_one(self, url: str, limit: Limit) -> requests.Response:
         exceptions = _requests().exceptions
@@ -296,7 +300,8 @@ class Http:
                 exceptions.InvalidHeader, exceptions.URLRequired, ValueError) as exc:
             # Their text repeats the URL whole, credentials included: name the kind only.
             raise RepoError(f"{redact_query(url)}: not a URL that can be fetched "
-                            f"({type(exc).__name__})") from None
+                            f"({type(exc).__name__}); check its host, port and "
+                            "percent-encoding") from None
         except exceptions.SSLError as exc:
             against = (f"ca_bundle {self.ca_bundle}" if self.ca_bundle else
                        f"the system's CA store {self.verify}" if isinstance(self.verify, str) else
